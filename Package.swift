@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every Swift target opts into the same upcoming features: internal imports keep libuv and
+/// codec types out of public API (the compiler enforces the layering), `any` is explicit, and
+/// members are only visible from modules a file imports itself.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Loopwork",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Loopwork", targets: ["Loopwork"]),
+        .library(name: "LoopworkTesting", targets: ["LoopworkTesting"]),
+        .executable(name: "loopwork-demo", targets: ["LoopworkDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            path: "Modules/CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .target(
+            name: "LoopworkUV",
+            dependencies: ["CLibUV"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "LoopworkHTTP",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Loopwork",
+            dependencies: [
+                "LoopworkUV",
+                "LoopworkHTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "LoopworkTesting",
+            dependencies: [
+                "Loopwork",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "LoopworkDemo",
+            dependencies: [
+                "Loopwork",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkUVTests",
+            dependencies: ["LoopworkUV"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkHTTPTests",
+            dependencies: ["LoopworkHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkTests",
+            dependencies: [
+                "Loopwork",
+                "LoopworkTesting",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkIntegrationTests",
+            dependencies: ["LoopworkDemo"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
