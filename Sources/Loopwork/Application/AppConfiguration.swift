@@ -1,0 +1,80 @@
+/// How an ``App`` listens and protects itself. Every value has a safe default.
+public struct AppConfiguration: Sendable {
+    /// The address to bind: `"127.0.0.1"`, `"0.0.0.0"`, `"::"`, `"::1"`.
+    public var host: String
+    /// The port to bind; 0 picks a free one (see ``RunningApp/port``).
+    public var port: Int
+    /// Event loops, each on its own thread with its own listener on the shared port.
+    public var workers: Int
+    /// The listen backlog.
+    public var backlog: Int32
+    /// Limits applied to every request while it is parsed.
+    public var limits: RequestLimits
+    /// How long a client may take to send a complete request head; slower clients are cut off.
+    public var headerReadTimeout: Duration
+    /// How long a keep-alive connection may sit idle between requests.
+    public var idleTimeout: Duration
+    /// The longest a handler may take before the request is answered 503; `nil` for no limit.
+    public var requestTimeout: Duration?
+    /// At shutdown, how long in-flight requests get to finish before their connections close.
+    public var shutdownGracePeriod: Duration
+    /// Open connections per worker; further connections are closed at once, with a log line.
+    public var maxConnectionsPerWorker: Int
+    /// Unsent response bytes above which the server stops reading from that connection.
+    public var writeHighWaterMark: Int
+    /// The `Server` header value, or `nil` to send none.
+    public var serverName: String?
+
+    /// Creates a configuration; every parameter has a default.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        workers: Int = AppConfiguration.availableCores,
+        backlog: Int32 = 1024,
+        limits: RequestLimits = RequestLimits(),
+        headerReadTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        requestTimeout: Duration? = nil,
+        shutdownGracePeriod: Duration = .seconds(10),
+        maxConnectionsPerWorker: Int = 10_000,
+        writeHighWaterMark: Int = 1 << 20,
+        serverName: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.workers = max(1, workers)
+        self.backlog = backlog
+        self.limits = limits
+        self.headerReadTimeout = headerReadTimeout
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.maxConnectionsPerWorker = maxConnectionsPerWorker
+        self.writeHighWaterMark = writeHighWaterMark
+        self.serverName = serverName
+    }
+
+    /// The CPUs this process may run on (its affinity mask, so containers and `taskset` count).
+    public static var availableCores: Int { CPUCount.available }
+}
+
+/// Limits on what a client may send; exceeding one answers with the status named.
+public struct RequestLimits: Sendable, Equatable {
+    /// Request line length (414 beyond).
+    public var maxRequestLineLength: Int
+    /// Size of the whole header section (431 beyond).
+    public var maxHeaderSectionSize: Int
+    /// Number of header fields (431 beyond).
+    public var maxFieldCount: Int
+    /// Body size, declared or received (413 beyond).
+    public var maxBodySize: Int
+
+    /// Creates limits; the defaults suit an API server.
+    public init(maxRequestLineLength: Int = 8 * 1024, maxHeaderSectionSize: Int = 16 * 1024,
+                maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024) {
+        self.maxRequestLineLength = maxRequestLineLength
+        self.maxHeaderSectionSize = maxHeaderSectionSize
+        self.maxFieldCount = maxFieldCount
+        self.maxBodySize = maxBodySize
+    }
+}

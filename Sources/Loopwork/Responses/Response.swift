@@ -1,0 +1,46 @@
+public import HTTPTypes
+
+/// A complete response: status, header fields and body bytes.
+///
+/// The server adds `Content-Length`, `Date` and connection fields when it serializes the
+/// response; a handler sets only what is specific to it.
+public struct Response: Sendable {
+    /// The status line's status.
+    public var status: HTTPResponse.Status
+    /// Header fields the handler chose.
+    public var headerFields: HTTPFields
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    ///
+    /// - Parameters:
+    ///   - status: The status; 200 by default.
+    ///   - headerFields: Fields to send.
+    ///   - body: Body bytes.
+    public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headerFields = headerFields
+        self.body = body
+    }
+
+    init(status: HTTPResponse.Status, headerFields: HTTPFields, json: [UInt8]) {
+        self.init(status: status, headerFields: headerFields, body: json)
+        self.headerFields[.contentType] = "application/json"
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"], body: Array(text.utf8))
+    }
+
+    /// An `application/json` response encoding `value`.
+    ///
+    /// - Throws: The encoder's error when `value` cannot be encoded.
+    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headerFields: [:], json: try JSONCoding.encode(value))
+    }
+
+    /// The response as swift-http-types' head.
+    public var head: HTTPResponse { HTTPResponse(status: status, headerFields: headerFields) }
+}

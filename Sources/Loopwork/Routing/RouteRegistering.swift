@@ -1,0 +1,106 @@
+public import HTTPTypes
+
+/// Something routes can be registered on: the ``App`` and its ``RouteGroup``s.
+///
+/// Handlers declare what they need as parameters, each a ``RequestDependency``, and return a
+/// ``ResponseConvertible``, any `Encodable` value (sent as JSON), or a `(status, body)` pair:
+///
+/// ```swift
+/// app.post("/orders") { (order: JSONBody<Order>, tasks: Tasks) in
+///     tasks.afterResponse.schedule(sendEmail, order.value.email)
+///     return (.accepted, ["status": "ok"])
+/// }
+/// ```
+///
+/// A registration error (a malformed pattern, a route registered twice) does not trap: it is
+/// kept, and the app refuses to start with it.
+public protocol RouteRegistering: Sendable {
+    /// Where this registrar's routes go, and the prefix they get.
+    var registration: RouteRegistration { get }
+}
+
+/// The target of route registration: the app's route table and a path prefix.
+public struct RouteRegistration: Sendable {
+    let table: RouteTable
+    let prefix: String
+
+    init(table: RouteTable, prefix: String) {
+        self.table = table
+        self.prefix = prefix
+    }
+}
+
+/// A set of routes under a common path prefix, such as `/api/v1`.
+public struct RouteGroup: RouteRegistering {
+    public let registration: RouteRegistration
+}
+
+extension RouteRegistering {
+    /// A group whose routes are registered under `prefix` (joined with `/`).
+    public func group(_ prefix: String) -> RouteGroup {
+        RouteGroup(registration: RouteRegistration(table: registration.table, prefix: joinPaths(registration.prefix, prefix)))
+    }
+
+    /// Registers `handler` for `method` and `path`; the handler returns a ``ResponseConvertible``.
+    public func on<each D: RequestDependency, Result: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (repeat each D) async throws -> Result
+    ) {
+        add(method, path, handler) { try $0.makeResponse() }
+    }
+
+    /// Registers `handler` for `method` and `path`; its `Encodable` result is sent as JSON.
+    @_disfavoredOverload
+    public func on<each D: RequestDependency, Result: Encodable & Sendable>(
+        _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (repeat each D) async throws -> Result
+    ) {
+        add(method, path, handler) { try Response.json($0) }
+    }
+
+    /// Registers `handler` for `method` and `path`; it returns a status and a body.
+    public func on<each D: RequestDependency, Body: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
+    ) {
+        add(method, path, handler) { try StatusResponse($0.0, $0.1).makeResponse() }
+    }
+
+    /// Registers `handler` for `method` and `path`; it returns a status and an `Encodable` body.
+    @_disfavoredOverload
+    public func on<each D: RequestDependency, Body: Encodable & Sendable>(
+        _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
+    ) {
+        add(method, path, handler) { try Response.json($0.1, status: $0.0) }
+    }
+
+    private func add<each D: RequestDependency, Result>(
+        _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (repeat each D) async throws -> Result,
+        convert: @escaping @Sendable (Result) throws -> Response
+    ) {
+        let responder: RouteResponder = { request in
+            let result: Result
+            do {
+                let dependencies = (repeat try await (each D).resolve(from: request))
+                result = try await handler(repeat each dependencies)
+            } catch {
+                request.context.handlerFinished(succeeded: false)
+                throw error
+            }
+            request.context.handlerFinished(succeeded: true)
+            return try convert(result)
+        }
+        let check: @Sendable (DependencyEnvironment) throws -> Void = { environment in
+            _ = (repeat try (each D).checkAvailability(in: environment))
+        }
+        registration.table.add(method: method, path: joinPaths(registration.prefix, path), responder: responder, check: check)
+    }
+}
+
+func joinPaths(_ prefix: String, _ path: String) -> String {
+    let left = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+    let right = path.hasPrefix("/") ? path : "/" + path
+    return left + right
+}
