@@ -1,0 +1,186 @@
+import HTTPTypes
+
+/// Decodes complete field lines (a head's fields or trailers) in place, building each name and value once.
+///
+/// The section scanner has already checked that every LF is preceded by CR and that the section ends with an
+/// empty line, so every byte loop here stops at a CR inside the buffer.
+struct HTTPFieldSectionDecoder {
+    var fields = HTTPFields()
+    var count = 0
+    var hostCount = 0
+    var host: String?
+    var contentLength: Int?
+    var contentLengthTooLarge = false
+    var hasTransferEncoding = false
+    var chunkedSeen = false
+    var unknownCoding = false
+    var connectionClose = false
+    var connectionKeepAlive = false
+    var expectContinue = false
+    var expectOther = false
+    var upgrade: String?
+
+    /// Decodes the field lines in `bytes[start..<end]`, where `end` is the index of the final CR of the empty line.
+    mutating func decode(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, limits: HTTPParserLimits, interpret: Bool
+    ) throws(HTTPParseError) {
+        let names = KnownFieldNames.shared
+        // HTTPFields traps at UInt16.max fields; the section size usually bounds this far below.
+        let maxCount = min(limits.maxFieldCount, 60_000)
+        var index = start
+        while index < end {
+            let nameStart = index
+            while ByteClass.isToken(bytes[index]) { index &+= 1 }
+            let stop = bytes[index]
+            guard stop == ByteClass.colon, index > nameStart else {
+                throw Self.nameError(stop, atStart: index == nameStart)
+            }
+            let nameEnd = index
+            index &+= 1
+            while bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab { index &+= 1 }
+            let valueStart = index
+            while ByteClass.isFieldValue(bytes[index]) { index &+= 1 }
+            guard bytes[index] == ByteClass.cr, bytes[index &+ 1] == ByteClass.lf else {
+                throw bytes[index] == ByteClass.cr
+                    ? .badRequest("bare CR in field value") : .badRequest("invalid character in field value")
+            }
+            var valueEnd = index
+            while valueEnd > valueStart, bytes[valueEnd &- 1] == ByteClass.sp || bytes[valueEnd &- 1] == ByteClass.htab {
+                valueEnd &-= 1
+            }
+            index &+= 2
+            count &+= 1
+            if count > maxCount {
+                throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "too many header fields")
+            }
+            let (name, special) = names.lookup(bytes, offset: nameStart, count: nameEnd &- nameStart)
+            let field = HTTPField(name: name, value: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
+            if interpret && special != .none {
+                try interpretField(special, field: field, bytes: bytes, start: valueStart, end: valueEnd, limits: limits)
+            }
+            fields.append(field)
+        }
+    }
+
+    private static func nameError(_ stop: UInt8, atStart: Bool) -> HTTPParseError {
+        if stop == ByteClass.sp || stop == ByteClass.htab {
+            return .badRequest(atStart ? "obsolete line folding" : "whitespace before colon")
+        }
+        if stop == ByteClass.colon { return .badRequest("empty field name") }
+        if stop == ByteClass.cr { return .badRequest("field line without colon") }
+        return .badRequest("invalid character in field name")
+    }
+
+    private mutating func interpretField(
+        _ special: SpecialField, field: HTTPField, bytes: UnsafeRawBufferPointer, start: Int, end: Int,
+        limits: HTTPParserLimits
+    ) throws(HTTPParseError) {
+        switch special {
+        case .none:
+            break
+        case .host:
+            hostCount &+= 1
+            if hostCount > 1 { throw .badRequest("repeated Host field") }
+            for offset in start..<end {
+                let byte = bytes[offset]
+                guard ByteClass.isTargetChar(byte), byte != 0x2F, byte != 0x3F, byte != 0x40 else {
+                    throw .badRequest("invalid Host field")
+                }
+            }
+            host = field.value
+        case .contentLength:
+            try interpretContentLength(bytes, start: start, end: end, limits: limits)
+        case .transferEncoding:
+            try interpretTransferEncoding(bytes, start: start, end: end)
+        case .connection:
+            Self.forEachListElement(bytes, start: start, end: end) { elementStart, elementEnd in
+                let length = elementEnd &- elementStart
+                if bytes.equalsLowercase("close", at: elementStart, count: length) { connectionClose = true }
+                if bytes.equalsLowercase("keep-alive", at: elementStart, count: length) { connectionKeepAlive = true }
+                return true
+            }
+        case .expect:
+            if bytes.equalsLowercase("100-continue", at: start, count: end &- start) {
+                expectContinue = true
+            } else {
+                expectOther = true
+            }
+        case .upgrade:
+            upgrade = upgrade.map { $0 + ", " + field.value } ?? field.value
+        }
+    }
+
+    private mutating func interpretContentLength(
+        _ bytes: UnsafeRawBufferPointer, start: Int, end: Int, limits: HTTPParserLimits
+    ) throws(HTTPParseError) {
+        guard start < end else { throw .badRequest("invalid Content-Length") }
+        var value = 0
+        var tooLarge = false
+        for offset in start..<end {
+            let digit = bytes[offset] &- 0x30
+            guard digit < 10 else { throw .badRequest("invalid Content-Length") }
+            if !tooLarge {
+                value = value &* 10 &+ Int(digit)
+                // Past the limit the exact value no longer matters, which also rules out overflow.
+                if value > limits.maxBodySize || value > Int.max / 10 { tooLarge = true }
+            }
+        }
+        if let previous = contentLength {
+            if previous != value || tooLarge != contentLengthTooLarge {
+                throw .badRequest("conflicting Content-Length fields")
+            }
+        }
+        contentLength = value
+        contentLengthTooLarge = tooLarge
+    }
+
+    private mutating func interpretTransferEncoding(
+        _ bytes: UnsafeRawBufferPointer, start: Int, end: Int
+    ) throws(HTTPParseError) {
+        hasTransferEncoding = true
+        var failure: HTTPParseError?
+        Self.forEachListElement(bytes, start: start, end: end) { elementStart, elementEnd in
+            var nameEnd = elementStart
+            while nameEnd < elementEnd, ByteClass.isToken(bytes[nameEnd]) { nameEnd &+= 1 }
+            if nameEnd == elementStart {
+                failure = .badRequest("invalid Transfer-Encoding")
+                return false
+            }
+            if chunkedSeen {
+                failure = .badRequest("chunked is not the final transfer coding")
+                return false
+            }
+            if bytes.equalsLowercase("chunked", at: elementStart, count: nameEnd &- elementStart) {
+                guard nameEnd == elementEnd else {
+                    failure = .badRequest("invalid Transfer-Encoding")
+                    return false
+                }
+                chunkedSeen = true
+            } else {
+                unknownCoding = true
+            }
+            return true
+        }
+        if let failure { throw failure }
+    }
+
+    /// Calls `body` with the bounds of each non-empty, OWS-trimmed element of a comma-separated list.
+    private static func forEachListElement(
+        _ bytes: UnsafeRawBufferPointer, start: Int, end: Int, _ body: (Int, Int) -> Bool
+    ) {
+        var index = start
+        while index < end {
+            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == 0x2C {
+                index &+= 1
+            }
+            let elementStart = index
+            while index < end, bytes[index] != 0x2C { index &+= 1 }
+            var elementEnd = index
+            while elementEnd > elementStart,
+                bytes[elementEnd &- 1] == ByteClass.sp || bytes[elementEnd &- 1] == ByteClass.htab {
+                elementEnd &-= 1
+            }
+            if elementEnd > elementStart, !body(elementStart, elementEnd) { return }
+        }
+    }
+}

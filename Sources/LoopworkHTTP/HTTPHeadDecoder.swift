@@ -1,0 +1,143 @@
+import HTTPTypes
+
+/// Turns one complete request head, held contiguously, into an ``HTTPRequestHead``.
+enum HTTPHeadDecoder {
+    /// Decodes `bytes[start..<end]`, which holds the request line, field lines and the final empty line.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, start: Int, end: Int, limits: HTTPParserLimits
+    ) throws(HTTPParseError) -> HTTPRequestHead {
+        // Method.
+        var index = start
+        while ByteClass.isToken(bytes[index]) { index &+= 1 }
+        guard index > start, bytes[index] == ByteClass.sp else { throw .badRequest("malformed request line") }
+        guard let method = KnownMethods.lookup(bytes, offset: start, count: index &- start) else {
+            throw .badRequest("invalid method")
+        }
+        // Target.
+        index &+= 1
+        let targetStart = index
+        while ByteClass.isTargetChar(bytes[index]) { index &+= 1 }
+        guard index > targetStart, bytes[index] == ByteClass.sp else {
+            throw .badRequest("invalid request target")
+        }
+        let targetEnd = index
+        index &+= 1
+        // Version: exactly "HTTP/" DIGIT "." DIGIT CRLF.
+        let version = try decodeVersion(bytes, at: index, end: end)
+        index &+= 10
+
+        var section = HTTPFieldSectionDecoder()
+        section.fields.reserveCapacity(16)
+        try section.decode(bytes, from: index, to: end &- 2, limits: limits, interpret: true)
+
+        let target = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self)
+        let (authority, path) = try decodeTarget(
+            bytes, start: targetStart, end: targetEnd, target: target, method: method, host: section.host)
+        let framing = try decodeFraming(section, version: version)
+        let isHTTP11 = version == .http1_1
+        if isHTTP11 && section.hostCount == 0 { throw .badRequest("missing Host field") }
+        if isHTTP11 && section.expectOther {
+            throw HTTPParseError(status: .expectationFailed, reason: "unsupported expectation")
+        }
+        let keepAlive = isHTTP11 ? !section.connectionClose : (section.connectionKeepAlive && !section.connectionClose)
+        let request = HTTPRequest(
+            method: method, scheme: nil, authority: authority, path: path, headerFields: section.fields)
+        return HTTPRequestHead(
+            request: request, version: version, target: target, keepAlive: keepAlive,
+            expectsContinue: isHTTP11 && section.expectContinue, upgrade: section.upgrade, framing: framing)
+    }
+
+    private static func decodeVersion(
+        _ bytes: UnsafeRawBufferPointer, at index: Int, end: Int
+    ) throws(HTTPParseError) -> HTTPVersion {
+        guard end &- index >= 10 else { throw .badRequest("malformed HTTP version") }
+        guard bytes[index] == 0x48, bytes[index &+ 1] == 0x54, bytes[index &+ 2] == 0x54,
+            bytes[index &+ 3] == 0x50, bytes[index &+ 4] == 0x2F, bytes[index &+ 6] == 0x2E
+        else { throw .badRequest("malformed HTTP version") }
+        let major = bytes[index &+ 5] &- 0x30
+        let minor = bytes[index &+ 7] &- 0x30
+        guard major < 10, minor < 10 else { throw .badRequest("malformed HTTP version") }
+        guard bytes[index &+ 8] == ByteClass.cr, bytes[index &+ 9] == ByteClass.lf else {
+            throw .badRequest("malformed request line")
+        }
+        guard major == 1, minor <= 1 else {
+            throw HTTPParseError(status: .init(code: 505, reasonPhrase: "HTTP Version Not Supported"),
+                                 reason: "unsupported HTTP version")
+        }
+        return minor == 1 ? .http1_1 : .http1_0
+    }
+
+    /// Classifies the target form (RFC 9112 §3.2) and returns the request's authority and path.
+    private static func decodeTarget(
+        _ bytes: UnsafeRawBufferPointer, start: Int, end: Int, target: String, method: HTTPRequest.Method,
+        host: String?
+    ) throws(HTTPParseError) -> (String?, String) {
+        let hostAuthority = (host?.isEmpty ?? true) ? nil : host
+        let first = bytes[start]
+        if method == .connect {
+            // authority-form: host ":" port, nothing else.
+            guard first != 0x2F, let colon = lastIndex(of: 0x3A, in: bytes, start: start, end: end),
+                colon > start, colon &+ 1 < end
+            else { throw .badRequest("CONNECT requires authority-form target") }
+            for offset in start..<end where bytes[offset] == 0x2F || bytes[offset] == 0x3F || bytes[offset] == 0x40 {
+                throw .badRequest("CONNECT requires authority-form target")
+            }
+            for offset in (colon &+ 1)..<end where bytes[offset] &- 0x30 >= 10 {
+                throw .badRequest("CONNECT requires authority-form target")
+            }
+            return (target, target)
+        }
+        if first == 0x2F { return (hostAuthority, target) }
+        if first == 0x2A && end &- start == 1 {
+            guard method == .options else { throw .badRequest("asterisk-form target requires OPTIONS") }
+            return (hostAuthority, target)
+        }
+        // absolute-form: scheme "://" authority [path-abempty] [ "?" query ].
+        var index = start
+        guard ByteClass.isAlpha(first) else { throw .badRequest("invalid request target") }
+        while index < end, ByteClass.isSchemeChar(bytes[index]) { index &+= 1 }
+        guard end &- index > 3, bytes[index] == 0x3A, bytes[index &+ 1] == 0x2F, bytes[index &+ 2] == 0x2F else {
+            throw .badRequest("invalid request target")
+        }
+        index &+= 3
+        let authorityStart = index
+        while index < end, bytes[index] != 0x2F, bytes[index] != 0x3F { index &+= 1 }
+        guard index > authorityStart else { throw .badRequest("invalid request target") }
+        let authority = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[authorityStart..<index]), as: UTF8.self)
+        let rest = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+        let path = index == end ? "/" : (bytes[index] == 0x2F ? rest : "/" + rest)
+        return (authority, path)
+    }
+
+    private static func lastIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> Int? {
+        var index = end
+        while index > start {
+            index &-= 1
+            if bytes[index] == byte { return index }
+        }
+        return nil
+    }
+
+    /// Applies RFC 9112 §6.1-6.3 and the request-smuggling rules to the framing fields.
+    private static func decodeFraming(
+        _ section: HTTPFieldSectionDecoder, version: HTTPVersion
+    ) throws(HTTPParseError) -> HTTPBodyFraming {
+        if section.hasTransferEncoding {
+            if section.contentLength != nil { throw .badRequest("Content-Length and Transfer-Encoding both present") }
+            if version == .http1_0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            guard section.chunkedSeen else { throw .badRequest("Transfer-Encoding does not end in chunked") }
+            if section.unknownCoding {
+                throw HTTPParseError(status: .init(code: 501, reasonPhrase: "Not Implemented"),
+                                     reason: "unsupported transfer coding")
+            }
+            return .chunked
+        }
+        if let length = section.contentLength {
+            if section.contentLengthTooLarge {
+                throw HTTPParseError(status: .contentTooLarge, reason: "body larger than allowed")
+            }
+            return .contentLength(length)
+        }
+        return .none
+    }
+}
