@@ -1,5 +1,4 @@
 public import Logging
-public import HTTPTypes
 
 /// A Loopwork application: routes, middleware, services and how to serve them.
 ///

@@ -4,8 +4,9 @@ public struct AppConfiguration: Sendable {
     public var host: String
     /// The port to bind; 0 picks a free one (see ``RunningApp/port``).
     public var port: Int
-    /// Event loops, each on its own thread with its own listener on the shared port.
-    public var workers: Int
+    /// Event loops, each on its own thread with its own listener on the shared port; `nil` means
+    /// one per CPU this process may use (its affinity mask, so containers and `taskset` count).
+    public var workers: Int?
     /// The listen backlog.
     public var backlog: Int32
     /// Limits applied to every request while it is parsed.
@@ -29,7 +30,7 @@ public struct AppConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
-        workers: Int = AppConfiguration.availableCores,
+        workers: Int? = nil,
         backlog: Int32 = 1024,
         limits: RequestLimits = RequestLimits(),
         headerReadTimeout: Duration = .seconds(10),
@@ -42,7 +43,7 @@ public struct AppConfiguration: Sendable {
     ) {
         self.host = host
         self.port = port
-        self.workers = max(1, workers)
+        self.workers = workers.map { max(1, $0) }
         self.backlog = backlog
         self.limits = limits
         self.headerReadTimeout = headerReadTimeout
@@ -53,9 +54,6 @@ public struct AppConfiguration: Sendable {
         self.writeHighWaterMark = writeHighWaterMark
         self.serverName = serverName
     }
-
-    /// The CPUs this process may run on (its affinity mask, so containers and `taskset` count).
-    public static var availableCores: Int { CPUCount.available }
 }
 
 /// Limits on what a client may send; exceeding one answers with the status named.

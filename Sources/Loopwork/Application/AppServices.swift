@@ -1,3 +1,5 @@
+package import Logging
+
 /// App-wide services that take part in the app's life: started before the first request,
 /// drained at shutdown. The task supervisor installed by `addTasks` is one.
 package protocol AppService: AnyObject, Sendable {
@@ -7,8 +9,6 @@ package protocol AppService: AnyObject, Sendable {
     /// returns when the service has drained or `deadline` has passed.
     func drain(until deadline: ContinuousClock.Instant, logger: Logger) async
 }
-
-import Logging
 
 /// The registry of the app's services, looked up by type.
 package final class AppServices: Sendable {

@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// Query string parameters, percent-decoded, kept in the order they were sent.
 public struct QueryParameters: Sendable, Equatable {
     /// Every name/value pair, repeated names included.

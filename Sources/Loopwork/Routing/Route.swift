@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 
 /// The function a matched route runs: resolves the handler's dependencies, calls it, converts
 /// its result. Returns the response; the handler-finished milestone is signalled inside.

@@ -22,8 +22,10 @@ final class RouteTable: Sendable {
             do {
                 let route = Route(method: method, pattern: try RoutePattern(path), responder: responder, checkDependencies: check)
                 try state.router.add(route)
-            } catch {
+            } catch let error as AppConfigurationError {
                 state.errors.append(error)
+            } catch {
+                state.errors.append(AppConfigurationError("route \(method.rawValue) \(path): \(error)"))
             }
         }
     }

@@ -1,0 +1,25 @@
+public import Logging
+import HTTPTypes
+
+/// Logs one line per request: method, path, status and duration, with the request id.
+///
+/// The library itself logs nothing per request; add this middleware where a per-request access
+/// log is wanted (the demo does, at `.info`).
+public struct RequestLoggingMiddleware: Middleware {
+    /// The level of the per-request line.
+    public var level: Logger.Level
+
+    /// Creates the middleware.
+    public init(level: Logger.Level = .info) { self.level = level }
+
+    public func respond(to request: Request, next: Responder) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request)
+        let elapsed = ContinuousClock.now - start
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        request.context.logger.log(level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: [
+            "duration-us": "\(micros)",
+        ])
+        return response
+    }
+}
