@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian/Ubuntu machine with Swift 6.3: installs libuv
+# and curl when missing, builds with warnings as errors, runs the unit and integration tests, then
+# builds and tests the example package that depends on Loopwork by path.
+# Set LOOPWORK_SKIP_CONTAINER=1 to leave out the container test (it needs ~12 GB and minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/bootstrap.sh
+
+# Builds, echoes the output, and fails when the compiler warned about the project's own code
+# (dependencies' warnings are theirs). Rebuilds from scratch are not needed: a warning-free
+# incremental build only skips files that compiled warning-free before.
+build_without_warnings() {
+  local log
+  log=$(mktemp)
+  swift build "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local own
+  own=$(grep -E 'warning:' "$log" | grep -vE '/\.build[^/]*/(checkouts|repositories)/' || true)
+  rm -f "$log"
+  [ "$status" -eq 0 ] || return "$status"
+  if [ -n "$own" ]; then
+    echo "error: the build has warnings in project code:" >&2
+    echo "$own" >&2
+    return 1
+  fi
+}
+
+echo "== build (no warnings allowed)"
+build_without_warnings --build-tests
+
+echo "== unit and integration tests"
+swift test --skip-build
+
+echo "== release build"
+build_without_warnings -c release --product loopwork-demo
+
+echo "== example package (depends on Loopwork by path)"
+(cd Examples/hello && build_without_warnings --build-tests && swift test --skip-build)
+
+if [ "${LOOPWORK_SKIP_CONTAINER:-0}" != "1" ]; then
+  echo "== container"
+  ./scripts/container-test.sh
+fi
+echo "== all tests passed"
