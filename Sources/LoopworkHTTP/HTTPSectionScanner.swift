@@ -46,6 +46,8 @@ struct HTTPSectionScanner {
             }
             let lfOffset = base &+ lf
             let lineLength = lfOffset &- lineStart
+            // The same bound as for a partial line comes first, so the error does not depend on how input was split.
+            try checkPartial(total: lfOffset, limits: limits)
             let before: UInt8? = lineLength == 0 ? nil : (lf > start ? input[lf &- 1] : buffer.last)
             guard before == ByteClass.cr else { throw .badRequest("line not terminated by CRLF") }
             let contentLength = lineLength &- 1
