@@ -39,7 +39,11 @@ struct HTTPFieldSectionDecoder {
             index &+= 1
             while bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab { index &+= 1 }
             let valueStart = index
-            while ByteClass.isFieldValue(bytes[index]) { index &+= 1 }
+            var highBits: UInt8 = 0
+            while ByteClass.isFieldValue(bytes[index]) {
+                highBits |= bytes[index]
+                index &+= 1
+            }
             guard bytes[index] == ByteClass.cr, bytes[index &+ 1] == ByteClass.lf else {
                 throw bytes[index] == ByteClass.cr
                     ? .badRequest("bare CR in field value") : .badRequest("invalid character in field value")
@@ -54,7 +58,12 @@ struct HTTPFieldSectionDecoder {
                 throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "too many header fields")
             }
             let (name, special) = names.lookup(bytes, offset: nameStart, count: nameEnd &- nameStart)
-            let field = HTTPField(name: name, value: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
+            let valueBytes = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            // ASCII values go through String(decoding:), which is much cheaper than HTTPTypes' generic byte path;
+            // obs-text keeps its raw bytes (not valid UTF-8 in general) through the byte initializer.
+            let field = highBits < 0x80
+                ? HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
+                : HTTPField(name: name, value: valueBytes)
             if interpret && special != .none {
                 try interpretField(special, field: field, bytes: bytes, start: valueStart, end: valueEnd, limits: limits)
             }

@@ -8,20 +8,21 @@ enum SpecialField: UInt8 {
 /// Interned names of common request fields, so a typical head creates no String for field names.
 ///
 /// Each entry has a ready `HTTPField.Name` for the usual spelling (as browsers and curl send it) and for the
-/// lowercase spelling; other spellings still match and only then allocate the raw name.
+/// lowercase spelling; other spellings still match and only then allocate the raw name. The tables are flat
+/// arrays so a lookup retains nothing.
 final class KnownFieldNames: Sendable {
-    struct Entry: Sendable {
-        let lowercase: [UInt8]
-        let usual: [UInt8]
-        let usualName: HTTPField.Name
-        let lowercaseName: HTTPField.Name
-        let special: SpecialField
-    }
-
     static let shared = KnownFieldNames()
 
-    /// Entries bucketed by name length; names longer than the table are never known.
-    let buckets: [[Entry]]
+    /// Lowercase spelling of every name, back to back; entries point into it by offset.
+    private let lowercaseBytes: [UInt8]
+    /// Usual spelling of every name, at the same offsets.
+    private let usualBytes: [UInt8]
+    /// For each name length, the range of entries with that length.
+    private let lengthRanges: [Range<Int>]
+    private let offsets: [Int]
+    private let usualNames: [HTTPField.Name]
+    private let lowercaseNames: [HTTPField.Name]
+    private let specials: [SpecialField]
 
     private init() {
         let list: [(String, SpecialField)] = [
@@ -38,58 +39,87 @@ final class KnownFieldNames: Sendable {
             ("X-Forwarded-For", .none), ("X-Forwarded-Proto", .none), ("X-Request-ID", .none),
             ("X-Requested-With", .none), ("Keep-Alive", .none), ("Via", .none), ("Forwarded", .none),
         ]
-        var buckets = [[Entry]](repeating: [], count: 32)
-        for (usual, special) in list {
+        let sorted = list.sorted { $0.0.utf8.count < $1.0.utf8.count }
+        var lowercaseBytes: [UInt8] = []
+        var usualBytes: [UInt8] = []
+        var lengthRanges = [Range<Int>](repeating: 0..<0, count: 32)
+        var offsets: [Int] = []
+        var usualNames: [HTTPField.Name] = []
+        var lowercaseNames: [HTTPField.Name] = []
+        var specials: [SpecialField] = []
+        for (usual, special) in sorted {
             let lower = usual.lowercased()
             guard let usualName = HTTPField.Name(usual), let lowerName = HTTPField.Name(lower) else { continue }
-            buckets[usual.utf8.count].append(
-                Entry(lowercase: Array(lower.utf8), usual: Array(usual.utf8), usualName: usualName,
-                      lowercaseName: lowerName, special: special))
+            let length = usual.utf8.count
+            let index = offsets.count
+            let range = lengthRanges[length]
+            lengthRanges[length] = range.isEmpty ? index..<(index + 1) : range.lowerBound..<(index + 1)
+            offsets.append(lowercaseBytes.count)
+            lowercaseBytes.append(contentsOf: lower.utf8)
+            usualBytes.append(contentsOf: usual.utf8)
+            usualNames.append(usualName)
+            lowercaseNames.append(lowerName)
+            specials.append(special)
         }
-        self.buckets = buckets
+        self.lowercaseBytes = lowercaseBytes
+        self.usualBytes = usualBytes
+        self.lengthRanges = lengthRanges
+        self.offsets = offsets
+        self.usualNames = usualNames
+        self.lowercaseNames = lowercaseNames
+        self.specials = specials
     }
+
+    private enum Match { case usual, lowercase, other, different }
 
     /// Finds the name of `count` bytes at `offset` (already validated as a token).
     @inline(__always)
     func lookup(_ bytes: UnsafeRawBufferPointer, offset: Int, count: Int) -> (HTTPField.Name, SpecialField) {
-        if count < buckets.count {
-            for entry in buckets[count] {
-                switch Self.compare(bytes, offset: offset, entry: entry) {
-                case .usual: return (entry.usualName, entry.special)
-                case .lowercase: return (entry.lowercaseName, entry.special)
+        if count < lengthRanges.count {
+            for entry in lengthRanges[count] {
+                let match = lowercaseBytes.withUnsafeBufferPointer { lower in
+                    usualBytes.withUnsafeBufferPointer { usual in
+                        Self.compare(bytes, offset: offset, count: count, lower: lower, usual: usual,
+                                     at: offsets[entry])
+                    }
+                }
+                switch match {
+                case .usual: return (usualNames[entry], specials[entry])
+                case .lowercase: return (lowercaseNames[entry], specials[entry])
                 case .other:
-                    let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset &+ count]), as: UTF8.self)
-                    if let name = HTTPField.Name(raw) { return (name, entry.special) }
+                    if let name = HTTPField.Name(Self.string(bytes, offset, count)) { return (name, specials[entry]) }
                 case .different:
                     continue
                 }
             }
         }
-        let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset &+ count]), as: UTF8.self)
         // The bytes are tchars, which HTTPField.Name accepts; the fallback only keeps this total.
-        let name = HTTPField.Name(raw) ?? HTTPField.Name.via
+        let name = HTTPField.Name(Self.string(bytes, offset, count)) ?? HTTPField.Name.via
         return (name, .none)
     }
 
-    private enum Match { case usual, lowercase, other, different }
+    @inline(__always)
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ count: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset &+ count]), as: UTF8.self)
+    }
 
     @inline(__always)
-    private static func compare(_ bytes: UnsafeRawBufferPointer, offset: Int, entry: Entry) -> Match {
-        entry.lowercase.withUnsafeBufferPointer { lower in
-            entry.usual.withUnsafeBufferPointer { usual in
-                var isUsual = true
-                var isLower = true
-                var index = 0
-                while index < lower.count {
-                    let byte = bytes[offset &+ index]
-                    if ByteClass.lower(byte) != lower[index] { return .different }
-                    if byte != usual[index] { isUsual = false }
-                    if byte != lower[index] { isLower = false }
-                    index &+= 1
-                }
-                return isUsual ? .usual : (isLower ? .lowercase : .other)
-            }
+    private static func compare(
+        _ bytes: UnsafeRawBufferPointer, offset: Int, count: Int, lower: UnsafeBufferPointer<UInt8>,
+        usual: UnsafeBufferPointer<UInt8>, at start: Int
+    ) -> Match {
+        var isUsual = true
+        var isLower = true
+        var index = 0
+        while index < count {
+            let byte = bytes[offset &+ index]
+            let expected = lower[start &+ index]
+            if ByteClass.lower(byte) != expected { return .different }
+            if byte != usual[start &+ index] { isUsual = false }
+            if byte != expected { isLower = false }
+            index &+= 1
         }
+        return isUsual ? .usual : (isLower ? .lowercase : .other)
     }
 }
 

@@ -117,6 +117,21 @@ let validCases: [ValidCase] = [
         #expect(!parser.isIdle && !parser.isInHead)
     }
 
+    @Test func obsTextValueKeepsItsRawBytes() throws {
+        var input = bytes("GET / HTTP/1.1\r\nHost: h\r\nX-Latin1: caf")
+        input += [0xE9, 0x20, 0xFF] + bytes("\r\n\r\n")
+        var parser = HTTPRequestParser()
+        var raw: [UInt8] = []
+        try input.withUnsafeBytes { buffer in
+            try parser.parse(buffer) { event in
+                if case .head(let head) = event, let field = head.request.headerFields.last {
+                    field.withUnsafeBytesOfValue { raw = Array($0) }
+                }
+            }
+        }
+        #expect(raw == bytes("caf") + [0xE9, 0x20, 0xFF])
+    }
+
     @Test func bodySlicesPointIntoTheInput() throws {
         var parser = HTTPRequestParser()
         let input = bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")

@@ -129,7 +129,9 @@ let targetBytes = 256 * 1024
 print("Parsing pipelined buffers of ~\(targetBytes / 1024) KiB per iteration, best of 3 over \(seconds) s each.\n")
 print("| corpus entry | request bytes | LoopworkHTTP req/s | LoopworkHTTP MB/s | NIO (llhttp) req/s | NIO MB/s | ratio |")
 print("|---|---:|---:|---:|---:|---:|---:|")
-for entry in corpus {
+// An optional second argument keeps only the entries whose name contains it (for profiling).
+let only = arguments.count > 2 ? arguments[2] : nil
+for entry in corpus where only.map({ entry.name.contains($0) }) ?? true {
     let copies = max(1, targetBytes / entry.request.count)
     var buffer: [UInt8] = []
     buffer.reserveCapacity(copies * entry.request.count)
