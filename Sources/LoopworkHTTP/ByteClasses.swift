@@ -91,3 +91,29 @@ extension ByteClass {
         isAlpha(byte) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2D || byte == 0x2E
     }
 }
+
+extension ByteClass {
+    /// Skips whole 8-byte words of field-value bytes (no CTL but HTAB, no DEL) starting at `index`, reading no
+    /// further than `limit`; returns the OR of the high bits seen, so callers know whether obs-text occurred.
+    ///
+    /// Long values (User-Agent, Accept, Cookie) dominate a browser head; testing eight bytes per step with
+    /// the classic "has byte less than" bit trick is several times faster than a byte loop. A word holding the
+    /// line's CR (or an HTAB) stops the skip and the byte loop finishes the value.
+    @inline(__always)
+    static func skipFieldValueWords(_ bytes: UnsafeRawBufferPointer, from index: inout Int, limit: Int) -> UInt8 {
+        guard let base = bytes.baseAddress else { return 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var seen: UInt64 = 0
+        while index &+ 8 <= limit {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let below20 = (word &- ones &* 0x20) & ~word & highs
+            let flipped = word ^ (ones &* 0x7F)
+            let isDEL = (flipped &- ones) & ~flipped & highs
+            if below20 | isDEL != 0 { break }
+            seen |= word
+            index &+= 8
+        }
+        return (seen & highs) == 0 ? 0 : 0x80
+    }
+}

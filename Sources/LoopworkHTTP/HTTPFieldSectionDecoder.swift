@@ -39,7 +39,7 @@ struct HTTPFieldSectionDecoder {
             index &+= 1
             while bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab { index &+= 1 }
             let valueStart = index
-            var highBits: UInt8 = 0
+            var highBits = ByteClass.skipFieldValueWords(bytes, from: &index, limit: end &+ 2)
             while ByteClass.isFieldValue(bytes[index]) {
                 highBits |= bytes[index]
                 index &+= 1

@@ -22,6 +22,10 @@ let validCases: [ValidCase] = [
         input: "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\na: 3\r\nEmpty:\r\n\r\n",
         expected: ["GET / HTTP/1.1 authority=h path=/ keepAlive=true continue=false upgrade=- framing=none [Host: h | A: 1 | B: 2 | a: 3 | Empty: ] body= trailers=-"]),
     ValidCase(
+        name: "long values with tabs and obs-text",
+        input: "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\tGecko/20100101 \r\nX-Long: 0123456789abcdef\u{E9}0123456789abcdef\t\r\n\r\n",
+        expected: ["GET / HTTP/1.1 authority=h path=/ keepAlive=true continue=false upgrade=- framing=none [Host: h | User-Agent: Mozilla/5.0 (X11; Linux x86_64)\tGecko/20100101 | X-Long: 0123456789abcdef\u{E9}0123456789abcdef] body= trailers=-"]),
+    ValidCase(
         name: "HTTP/1.0 without Host closes",
         input: "GET /old HTTP/1.0\r\n\r\n",
         expected: ["GET /old HTTP/1.0 authority=- path=/old keepAlive=false continue=false upgrade=- framing=none [] body= trailers=-"]),
