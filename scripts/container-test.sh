@@ -36,7 +36,7 @@ done
 context=$(cd "${context:-$repo_root}" && pwd)
 image=loopwork-demo
 container=loopwork-demo-test
-required_gb=12
+required_gb=${LOOPWORK_CONTAINER_MIN_GB:-12}   # override only to test the check itself
 
 say() { echo "container-test: $*" >&2; }
 die() { echo "container-test: FAILED: $*" >&2; exit 1; }
@@ -71,8 +71,39 @@ fi
 
 # --- cleanup on every exit ----------------------------------------------------------------------
 docker_pid=
-docker0_preexisting=0
-ip link show docker0 >/dev/null 2>&1 && docker0_preexisting=1
+# dockerd changes the host's network set-up (docker0 bridge, iptables chains and rules, FORWARD
+# policy, ip_forward) and leaves it behind when stopped; undo that unless it was there before.
+docker_net_preexisting=1   # until snapshot_host_network has looked, touch nothing
+forward_policy=
+ip_forward=
+snapshot_host_network() {
+  docker_net_preexisting=0
+  if ip link show docker0 >/dev/null 2>&1 || iptables -n -L DOCKER >/dev/null 2>&1; then docker_net_preexisting=1; fi
+  forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3 }')
+  ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || true)
+}
+restore_host_network() {
+  local table line args chain
+  [ "$docker_net_preexisting" = 0 ] || return 0
+  ip link delete docker0 2>/dev/null || true
+  command -v iptables-save >/dev/null 2>&1 || return 0
+  for table in filter nat; do
+    # Rules docker added to the built-in chains go one by one; its own chains are then emptied
+    # and removed.
+    while read -r line; do
+      read -ra args <<< "${line/#-A/-D}"
+      iptables -t "$table" "${args[@]}" 2>/dev/null || true
+    done < <(iptables-save -t "$table" 2>/dev/null | grep -E '^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ' | grep -E 'DOCKER|docker0')
+    for chain in $(iptables-save -t "$table" 2>/dev/null | awk -F'[: ]' '/^:DOCKER/ { print $2 }'); do
+      iptables -t "$table" -F "$chain" 2>/dev/null || true
+    done
+    for chain in $(iptables-save -t "$table" 2>/dev/null | awk -F'[: ]' '/^:DOCKER/ { print $2 }'); do
+      iptables -t "$table" -X "$chain" 2>/dev/null || true
+    done
+  done
+  [ -z "$forward_policy" ] || iptables -P FORWARD "$forward_policy" 2>/dev/null || true
+  [ -z "$ip_forward" ] || echo "$ip_forward" > /proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+}
 cleanup() {
   local rc=$? m
   trap - EXIT INT TERM
@@ -99,10 +130,7 @@ cleanup() {
       kill -KILL "$docker_pid" 2>/dev/null || true
     fi
   fi
-  # dockerd leaves the default bridge behind; remove it when it did not exist before this run.
-  if [ "$docker0_preexisting" = 0 ] && ip link show docker0 >/dev/null 2>&1; then
-    ip link delete docker0 2>/dev/null || true
-  fi
+  restore_host_network
   # Never delete through a mount point (overlay layers, a chroot's /proc).
   while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
@@ -145,6 +173,7 @@ export DOCKER DOCKER_BUILDKIT=0
 mkdir -p "$scratch/data" "$scratch/exec"
 export DOCKER_HOST="unix://$scratch/docker.sock"
 rm -f "$scratch/docker.sock" "$scratch/docker.pid"
+snapshot_host_network
 dockerd --data-root "$scratch/data" --exec-root "$scratch/exec" -H "$DOCKER_HOST" \
   --pidfile "$scratch/docker.pid" > "$scratch/dockerd.log" 2>&1 &
 docker_pid=$!
@@ -217,9 +246,11 @@ check "POST /tasks body" '{"status":"ok"}' "$(tr -d '\n' < "$task_body")"
 stats=$(curl -fsS --max-time 5 "$base/stats" | tr -d ' \n')
 case $stats in *'"completed":'[0-9]*) say "ok   GET /stats ($stats)" ;; *) die "GET /stats: unexpected [$stats]" ;; esac
 
+say "container log (first lines):"; "$DOCKER" logs "$container" 2>&1 | head -n 5 | sed 's/^/  | /' >&2
+
 phase "healthcheck"
 # Run the image's own HEALTHCHECK command inside the container, then wait for the engine's verdict.
-mapfile -t hc < <("$DOCKER" inspect -f '{{range $i, $a := .Config.Healthcheck.Test}}{{if $i}}{{$a}}{{"\n"}}{{end}}{{end}}' "$container")
+mapfile -t hc < <("$DOCKER" inspect -f '{{range $i, $a := .Config.Healthcheck.Test}}{{if $i}}{{$a}}{{"\n"}}{{end}}{{end}}' "$container" | sed '/^$/d')
 [ ${#hc[@]} -gt 0 ] || die "the image has no HEALTHCHECK"
 "$DOCKER" exec "$container" "${hc[@]}" >&2 || die "the HEALTHCHECK command (${hc[*]}) failed inside the container"
 say "ok   HEALTHCHECK command succeeds: ${hc[*]}"
