@@ -64,10 +64,12 @@ else
   scratch=$(mktemp -d "${LOOPWORK_CONTAINER_TMP:-/var/tmp}/loopwork-container.XXXXXX")
 fi
 avail_kb=$(df -Pk "$scratch" | awk 'NR == 2 { print $4 }')
+scratch_fs=$(df -Pk "$scratch" | awk 'NR == 2 { print $6 }')
 if [ "$avail_kb" -lt $((required_gb * 1024 * 1024)) ]; then
   [ "$keep" = 1 ] || rmdir "$scratch"
-  die "only $((avail_kb / 1024 / 1024)) GB free on $(df -P "$scratch" | awk 'NR == 2 { print $6 }'); the container test needs at least $required_gb GB (engine storage, base images, build)"
+  die "only $((avail_kb / 1024 / 1024)) GB free on $scratch_fs (scratch $scratch); the container test needs at least $required_gb GB (engine storage ~4.5 GB, base images, the release build). Free space or point LOOPWORK_CONTAINER_TMP at a larger file system (the same one as the Swift toolchain)."
 fi
+say "scratch $scratch: $((avail_kb / 1024 / 1024)) GB free on $scratch_fs"
 
 # --- cleanup on every exit ----------------------------------------------------------------------
 docker_pid=
