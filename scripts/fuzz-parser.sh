@@ -24,10 +24,10 @@ fi
 
 features=(-enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature ExistentialAny
           -enable-upcoming-feature MemberImportVisibility)
-common=(-swift-version 6 "$opt" -g -parse-as-library -sanitize=fuzzer,address -I "$work/obj")
+common=(-swift-version 6 "$opt" -gline-tables-only -parse-as-library -sanitize=fuzzer,address -I "$work/obj")
 
 echo "fuzz-parser: building ($opt)" >&2
-swiftc "${common[@]}" -wmo -module-name HTTPTypes -emit-module -emit-module-path "$work/obj/HTTPTypes.swiftmodule" \
+swiftc "${common[@]}" -suppress-warnings -wmo -module-name HTTPTypes -emit-module -emit-module-path "$work/obj/HTTPTypes.swiftmodule" \
   -c "$src"/*.swift -o "$work/obj/HTTPTypes.o"
 swiftc "${common[@]}" "${features[@]}" -wmo -module-name LoopworkHTTP -emit-module \
   -emit-module-path "$work/obj/LoopworkHTTP.swiftmodule" -c "$root"/Sources/LoopworkHTTP/*.swift \
