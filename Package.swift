@@ -58,6 +58,7 @@ let package = Package(
             name: "LoopworkTesting",
             dependencies: [
                 "Loopwork",
+                "LoopworkUV",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strictSettings
@@ -86,6 +87,7 @@ let package = Package(
             dependencies: [
                 "Loopwork",
                 "LoopworkTesting",
+                "LoopworkUV",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 
 static inline uv_handle_t *loopwork_tcp_as_handle(uv_tcp_t *tcp) { return (uv_handle_t *)tcp; }
 static inline uv_stream_t *loopwork_tcp_as_stream(uv_tcp_t *tcp) { return (uv_stream_t *)tcp; }
@@ -20,6 +21,11 @@ static inline uv_req_t *loopwork_work_as_req(uv_work_t *work) { return (uv_req_t
 // uv_loop_configure is variadic, which Swift cannot call.
 static inline int loopwork_loop_block_sigprof(uv_loop_t *loop) {
     return uv_loop_configure(loop, UV_LOOP_BLOCK_SIGNAL, SIGPROF);
+}
+
+// prctl is variadic, which Swift cannot call; names the calling thread for debuggers and top -H.
+static inline void loopwork_set_thread_name(const char *name) {
+    prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 #endif

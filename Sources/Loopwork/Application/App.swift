@@ -1,3 +1,4 @@
+import LoopworkUV
 public import Logging
 
 /// A Loopwork application: routes, middleware, services and how to serve them.

@@ -1,4 +1,5 @@
 package import Logging
+import LoopworkUV
 
 /// App-wide services that take part in the app's life: started before the first request,
 /// drained at shutdown. The task supervisor installed by `addTasks` is one.

@@ -1,3 +1,4 @@
+import LoopworkUV
 public import Logging
 
 /// Per-request state shared by the handler, its middleware and every dependency it declares.

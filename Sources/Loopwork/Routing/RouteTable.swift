@@ -1,3 +1,4 @@
+import LoopworkUV
 import HTTPTypes
 
 /// The app's routes while it is configured: registration may come from any thread, and errors

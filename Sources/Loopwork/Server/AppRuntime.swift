@@ -1,0 +1,125 @@
+import Logging
+import LoopworkHTTP
+import LoopworkUV
+
+/// A started app: its loops, workers and the shutdown sequence that stops them in order.
+final class AppRuntime: Sendable {
+    let app: App
+    let loops: [EventLoop]
+    let workers: [WorkerServer]
+    let port: Int
+    private let state = Locked(State())
+
+    private struct State {
+        var shutdownStarted = false
+        var stopped = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private init(app: App, loops: [EventLoop], workers: [WorkerServer], port: Int) {
+        self.app = app
+        self.loops = loops
+        self.workers = workers
+        self.port = port
+    }
+
+    /// Checks the app, starts `workers` loops and, when `listen`, binds every worker's listener
+    /// to the same port (the first binds, the rest join with `SO_REUSEPORT`).
+    static func start(_ app: App, listen: Bool, host: String? = nil, port: Int? = nil) async throws -> AppRuntime {
+        let responder = try app.prepare()
+        let configuration = app.configuration
+        let workerCount = listen ? (configuration.workers ?? AvailableParallelism.count) : 1
+        let dateCache = HTTPDateCache()
+        var loops: [EventLoop] = []
+        var workers: [WorkerServer] = []
+        do {
+            for index in 0..<workerCount {
+                let loop = try EventLoop(name: "loopwork-\(index)")
+                loops.append(loop)
+                let context = WorkerContext(index: index, loop: loop, responder: responder, configuration: configuration,
+                                            services: app.services, logger: app.logger, dateCache: dateCache)
+                workers.append(WorkerServer(worker: context))
+            }
+            var port = port ?? configuration.port
+            let host = host ?? configuration.host
+            if listen {
+                for worker in workers {
+                    port = try await worker.start(host: host, port: port)
+                }
+                app.logger.info("listening", metadata: [
+                    "address": "\(host):\(port)", "workers": "\(workerCount)",
+                ])
+            }
+            return AppRuntime(app: app, loops: loops, workers: workers, port: port)
+        } catch {
+            for worker in workers { await worker.stop() }
+            for loop in loops { await loop.shutdownGracefully() }
+            throw error
+        }
+    }
+
+    /// The graceful shutdown sequence; concurrent callers all wait for the one run.
+    ///
+    /// Stop accepting and let in-flight requests finish (their after-response work starts as
+    /// their last bytes are written); drain app services such as the task supervisor; run the
+    /// user's shutdown hooks; close every connection and loop.
+    func shutdown() async {
+        let first = state.withLock { state in
+            defer { state.shutdownStarted = true }
+            return !state.shutdownStarted
+        }
+        guard first else {
+            await waitUntilStopped()
+            return
+        }
+        let logger = app.logger
+        let configuration = app.configuration
+        logger.info("shutting down", metadata: ["grace-period": "\(configuration.shutdownGracePeriod)"])
+        let requestDeadline = ContinuousClock.now + configuration.shutdownGracePeriod
+        await withTaskGroup(of: Void.self) { group in
+            for worker in workers {
+                group.addTask { await worker.drain(until: requestDeadline) }
+            }
+        }
+        for service in app.services.all {
+            await service.drain(until: .now + configuration.shutdownGracePeriod, logger: logger)
+        }
+        for hook in app.shutdownHooks { await hook() }
+        for worker in workers { await worker.stop() }
+        for loop in loops { await loop.shutdownGracefully() }
+        logger.info("stopped")
+        let waiters = state.withLock { state in
+            state.stopped = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let stopped = state.withLock { state in
+                if !state.stopped { state.waiters.append(continuation) }
+                return state.stopped
+            }
+            if stopped { continuation.resume() }
+        }
+    }
+
+    /// Answers one request without a socket, on the first loop, for in-process tests. The
+    /// response milestone is reported as delivered once the response is built.
+    func respond(to head: HTTPRequest, body: [UInt8]) async -> Response {
+        let worker = workers[0].worker
+        let context = RequestContext(requestID: worker.nextRequestID(), logger: app.logger,
+                                     services: app.services, host: worker.host)
+        let request = Request(head: head, body: body, context: context)
+        let responder = worker.responder
+        let response = await Task(executorPreference: worker.loop.executor) {
+            await responder.respond(to: request)
+        }.value
+        context.responseFinished(delivered: true)
+        return response
+    }
+}
+
+import HTTPTypes

@@ -1,0 +1,130 @@
+import Logging
+import LoopworkHTTP
+import LoopworkUV
+
+/// One worker: a listener on the shared port and the connections it accepted, all on one loop.
+///
+/// An actor whose executor is the loop, so its state is touched only on the loop thread, and
+/// libuv callbacks (already on that thread) enter it with `assumeIsolated`.
+actor WorkerServer {
+    nonisolated let worker: WorkerContext
+    private var listener: TCPListener?
+    private var sweepTimer: LoopTimer?
+    private var connections: [Int: HTTPConnection] = [:]
+    private var nextConnectionID = 0
+    private var atConnectionLimit = false
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        worker.loop.executor.asUnownedSerialExecutor()
+    }
+
+    init(worker: WorkerContext) {
+        self.worker = worker
+    }
+
+    /// Binds the listener (with `SO_REUSEPORT`, so every worker shares the port) and starts the
+    /// timeout sweep. Returns the bound port.
+    func start(host: String, port: Int) throws -> Int {
+        let listener = try TCPListener.listen(
+            on: worker.loop, host: host, port: port, backlog: worker.configuration.backlog, reusePort: true
+        ) { [weak self] tcp in
+            guard let self else {
+                tcp.close()
+                return
+            }
+            let handOver = LoopBound(tcp, on: self.worker.loop)
+            self.assumeIsolated { server in handOver.withValue { server.accept($0) } }
+        }
+        self.listener = listener
+        sweepTimer = try worker.loop.scheduleTimer(after: .milliseconds(250), repeating: .milliseconds(250)) { [weak self] in
+            self?.assumeIsolated { $0.sweep() }
+        }
+        return listener.localPort
+    }
+
+    private func accept(_ tcp: TCPConnection) {
+        guard !worker.isShuttingDown else {
+            tcp.close()
+            return
+        }
+        guard connections.count < worker.configuration.maxConnectionsPerWorker else {
+            if !atConnectionLimit {
+                atConnectionLimit = true
+                worker.logger.warning("connection limit reached; closing new connections until some end", metadata: [
+                    "worker": "\(worker.index)", "limit": "\(worker.configuration.maxConnectionsPerWorker)",
+                ])
+            }
+            tcp.close()
+            return
+        }
+        nextConnectionID += 1
+        let connection = HTTPConnection(id: nextConnectionID, tcp: tcp, worker: worker, server: self)
+        connections[nextConnectionID] = connection
+        connection.start()
+    }
+
+    func connection(_ id: Int) -> HTTPConnection? { connections[id] }
+
+    func complete(connection id: Int, sequence: Int, response: Response, version: HTTPVersion,
+                  keepAlive: Bool, isHead: Bool, context: RequestContext) {
+        guard let connection = connections[id] else {
+            context.responseFinished(delivered: false)
+            return
+        }
+        connection.complete(sequence: sequence, response: response, version: version,
+                            keepAlive: keepAlive, isHead: isHead, context: context)
+    }
+
+    func connectionClosed(_ id: Int) {
+        connections[id] = nil
+        if atConnectionLimit, connections.count < worker.configuration.maxConnectionsPerWorker {
+            atConnectionLimit = false
+            worker.logger.info("accepting connections again", metadata: ["worker": "\(worker.index)"])
+        }
+        if worker.isShuttingDown, connections.isEmpty { resumeDrainWaiters() }
+    }
+
+    private func sweep() {
+        let now = ContinuousClock.now
+        for connection in connections.values { connection.checkTimeouts(now: now) }
+    }
+
+    /// Stops accepting and lets every connection finish what it owes; returns when all closed
+    /// or `deadline` passed, then closes the rest.
+    func drain(until deadline: ContinuousClock.Instant) async {
+        worker.isShuttingDown = true
+        listener?.close()
+        listener = nil
+        for connection in Array(connections.values) { connection.beginShutdown() }
+        if !connections.isEmpty {
+            let remaining = deadline - .now
+            let timer = try? worker.loop.scheduleTimer(after: max(remaining, .zero)) { [weak self] in
+                self?.assumeIsolated { $0.resumeDrainWaiters() }
+            }
+            await withCheckedContinuation { drainWaiters.append($0) }
+            timer?.cancel()
+        }
+        if !connections.isEmpty {
+            worker.logger.warning("closing connections still busy at the shutdown deadline", metadata: [
+                "worker": "\(worker.index)", "connections": "\(connections.count)",
+            ])
+            for connection in Array(connections.values) { connection.close() }
+        }
+    }
+
+    /// Final step before the loop closes: nothing may stay open.
+    func stop() {
+        sweepTimer?.cancel()
+        sweepTimer = nil
+        listener?.close()
+        listener = nil
+        for connection in Array(connections.values) { connection.close() }
+    }
+
+    private func resumeDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+}

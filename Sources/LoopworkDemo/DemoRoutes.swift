@@ -1,0 +1,68 @@
+import HTTPTypes
+import Logging
+import Loopwork
+
+/// The demo's endpoints: the benchmark contract (`/plaintext`, `/json`, `/tasks`, `/stats`) and
+/// a few that show the framework (echo, headers, path parameters, task timings).
+enum DemoRoutes {
+    static let stats = DemoStats()
+
+    static func install(on app: App) {
+        app.add(middleware: RequestLoggingMiddleware(level: .info))
+        app.add(middleware: RequestIDMiddleware())
+
+        app.get("/plaintext") { "Hello, World!" }
+
+        app.get("/json") { ["message": "Hello, World!"] }
+
+        app.get("/healthz") { ["status": "ok"] }
+
+        app.post("/echo") { (request: Request) -> Response in
+            var response = Response(status: .ok, body: request.body)
+            response.headerFields[.contentType] = request.headerFields[.contentType] ?? "application/octet-stream"
+            response.headerFields[echoLength] = String(request.body.count)
+            return response
+        }
+
+        app.get("/headers") { (fields: HTTPFields) -> [String: String] in
+            var object: [String: String] = [:]
+            for field in fields {
+                let name = field.name.canonicalName
+                object[name] = object[name].map { $0 + ", " + field.value } ?? field.value
+            }
+            return object
+        }
+
+        app.get("/users/{id}") { (path: PathParameters, query: QueryParameters) -> User in
+            User(id: try path.require("id", as: Int.self), verbose: query["verbose"] == "true")
+        }
+
+        installTaskRoutes(on: app)
+    }
+
+    static let echoLength = HTTPField.Name("X-Echo-Length")!
+
+    @Sendable static func countTask() async {
+        stats.started()
+        stats.completed()
+    }
+
+    @Sendable static func logTiming(_ timing: String, _ clock: DemoClock, _ logger: Logger) async {
+        logger.info("task started", metadata: ["timing": "\(timing)", "elapsed-us": "\(clock.elapsedMicroseconds)"])
+    }
+}
+
+struct User: Encodable, Sendable {
+    let id: Int
+    let verbose: Bool
+}
+
+/// Time since a request started, for the timings endpoint's log lines.
+struct DemoClock: Sendable {
+    let start = ContinuousClock.now
+
+    var elapsedMicroseconds: Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+    }
+}

@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Counters for `GET /stats`: tasks that ran to completion, failed, or are running now.
+final class DemoStats: Sendable {
+    private let completedCount = Atomic<Int>(0)
+    private let failedCount = Atomic<Int>(0)
+    private let runningCount = Atomic<Int>(0)
+
+    func started() { runningCount.add(1, ordering: .relaxed) }
+
+    func completed() {
+        completedCount.add(1, ordering: .relaxed)
+        runningCount.subtract(1, ordering: .relaxed)
+    }
+
+    func failed() {
+        failedCount.add(1, ordering: .relaxed)
+        runningCount.subtract(1, ordering: .relaxed)
+    }
+
+    struct Snapshot: Encodable, Sendable {
+        let completed: Int
+        let failed: Int
+        let running: Int
+    }
+
+    func snapshot() -> Snapshot {
+        Snapshot(completed: completedCount.load(ordering: .relaxed),
+                 failed: failedCount.load(ordering: .relaxed),
+                 running: runningCount.load(ordering: .relaxed))
+    }
+}

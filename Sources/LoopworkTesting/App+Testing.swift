@@ -1,0 +1,48 @@
+public import Loopwork
+import HTTPTypes
+
+extension App {
+    /// Starts the app in `mode`, runs `body` with a client for it, then shuts the app down
+    /// gracefully (also when `body` throws).
+    ///
+    /// In `.live` mode the configured host and port are replaced by 127.0.0.1 and an ephemeral
+    /// port; the other settings (workers, limits, timeouts) apply as configured.
+    public func test<Result: Sendable>(
+        _ mode: TestingMode,
+        _ body: @Sendable (any TestClient) async throws -> Result
+    ) async throws -> Result {
+        let running: RunningApp
+        let client: any TestClient
+        switch mode {
+        case .router:
+            running = try await startWithoutListening()
+            client = RouterTestClient(running: running)
+        case .live:
+            running = try await start(host: "127.0.0.1", port: 0)
+            client = LiveTestClient(port: running.port)
+        }
+        do {
+            let result = try await body(client)
+            await running.shutdown()
+            return result
+        } catch {
+            await running.shutdown()
+            throw error
+        }
+    }
+}
+
+struct RouterTestClient: TestClient {
+    let running: RunningApp
+
+    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws -> TestResponse {
+        var fields = headerFields
+        if fields[HTTPField.Name.hostField] == nil { fields[HTTPField.Name.hostField] = "localhost" }
+        let head = HTTPRequest(method: method, scheme: nil, authority: fields[HTTPField.Name.hostField], path: path, headerFields: fields)
+        let response = await running.respond(to: head, body: body)
+        var responseFields = response.headerFields
+        if responseFields[.contentLength] == nil { responseFields[.contentLength] = String(response.body.count) }
+        return TestResponse(status: response.status, headerFields: responseFields,
+                            body: method == .head ? [] : response.body)
+    }
+}

@@ -1,0 +1,73 @@
+import CLibUV
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// One libuv loop running on a thread of its own.
+///
+/// Only ``execute(_:)``, ``executor``, ``inEventLoop`` and the shutdown methods may be called from
+/// any thread; everything else (timers, work, sockets) must be called on the loop's thread, from
+/// a job it runs or a callback it makes. Shut a loop down before dropping it: its thread runs
+/// until then.
+public final class EventLoop: Sendable {
+    let core: LoopCore
+    /// The loop as a Swift executor: tasks that prefer it and actors pinned to it run here.
+    public let executor: EventLoopExecutor
+
+    /// Creates the loop and starts its thread.
+    ///
+    /// - Parameter name: The thread's name, as shown by debuggers and `top -H`.
+    /// - Throws: ``UVError`` when libuv cannot create the loop, its wake-up handle or thread.
+    public init(name: String = "loopwork-loop") throws(UVError) {
+        core = try LoopCore(name: name)
+        executor = EventLoopExecutor(core: core)
+        try core.startThread()
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    public var inEventLoop: Bool { core.inEventLoop }
+
+    /// Runs `job` on the loop's thread, in submission order. Many submissions between two loop
+    /// iterations cost one wake-up.
+    ///
+    /// - Returns: `false` if the loop has shut down; the job then does not run.
+    @discardableResult
+    public func execute(_ job: @escaping @Sendable () -> Void) -> Bool {
+        core.submit(.closure(job))
+    }
+
+    /// The status `uv_loop_close` returned when the loop stopped (0 when every handle was
+    /// closed), or `nil` while the loop runs.
+    public var closeStatus: Int32? { core.closeStatus }
+
+    /// Stops the loop: closes every handle still open, runs it until empty, closes it, and joins
+    /// its thread. Jobs submitted before the call still run. Blocks until done, except when
+    /// called on the loop's own thread, where it only starts the shutdown. Idempotent.
+    public func shutdown() {
+        core.requestStop()
+        guard !core.inEventLoop else { return }
+        core.waitUntilStopped()
+    }
+
+    /// ``shutdown()`` without blocking a thread of Swift's cooperative pool.
+    public func shutdownGracefully() async {
+        core.requestStop()
+        await withCheckedContinuation { continuation in
+            core.whenStopped { continuation.resume() }
+        }
+        core.join()
+    }
+
+    /// Traps unless called on the loop's thread: a programming error, never reachable from input.
+    func assertInLoop(_ function: StaticString = #function) {
+        precondition(core.inEventLoop, "\(function) must be called on the event loop's thread")
+    }
+
+    var uvLoop: UnsafeMutablePointer<uv_loop_t> { core.uvLoop }
+
+    /// A buffer reused by every read on this loop: a read callback consumes its bytes before the
+    /// next allocation, so one buffer per loop suffices.
+    var readBuffer: UnsafeMutableRawBufferPointer { core.readBuffer }
+}

@@ -1,0 +1,220 @@
+import CLibUV
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Work handed to a loop from any thread.
+enum LoopJob {
+    case closure(@Sendable () -> Void)
+    case executorJob(UnownedJob)
+}
+
+/// The thread-safe heart of an ``EventLoop``: the `uv_loop_t`, its thread, and the queue that
+/// other threads feed through one `uv_async_t`.
+final class LoopCore: @unchecked Sendable {
+    // @unchecked: `uvLoop`, `wakeup` and `readBuffer` are touched only on the loop thread (after
+    // `init` finished, before the thread was started); everything shared across threads is in
+    // `state` (a pthread lock) or `threadID` (an atomic).
+    let uvLoop: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    let readBuffer: UnsafeMutableRawBufferPointer
+    private let name: String
+    private let threadID = Atomic<UInt>(0)
+    private let state = Locked(State())
+    weak var executor: EventLoopExecutor?
+
+    enum Phase { case running, stopping, stopped }
+
+    private struct State {
+        var phase = Phase.running
+        var queue: [LoopJob] = []
+        var wakePending = false
+        var closeStatus: Int32?
+        var stopWaiters: [() -> Void] = []
+        var thread: uv_thread_t?
+        var joined = false
+    }
+
+    init(name: String) throws(UVError) {
+        self.name = name
+        uvLoop = .allocate(capacity: 1)
+        let status = uv_loop_init(uvLoop)
+        guard status == 0 else {
+            uvLoop.deallocate()
+            throw UVError(code: status, operation: "uv_loop_init")
+        }
+        wakeup = .allocate(capacity: 1)
+        let asyncStatus = uv_async_init(uvLoop, wakeup) { handle in
+            guard let data = handle?.pointee.data else { return }
+            Unmanaged<LoopCore>.fromOpaque(data).takeUnretainedValue().drain()
+        }
+        guard asyncStatus == 0 else {
+            wakeup.deallocate()
+            uv_loop_close(uvLoop)
+            uvLoop.deallocate()
+            throw UVError(code: asyncStatus, operation: "uv_async_init")
+        }
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        // The async handle lives exactly as long as the loop; the core outlives both.
+        wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        readBuffer.deallocate()
+        if state.withLock({ $0.phase }) == .stopped {
+            wakeup.deallocate()
+            uvLoop.deallocate()
+        }
+        // A loop that was never shut down still has its thread using this memory: leaking it is
+        // the only safe choice.
+    }
+
+    func startThread() throws(UVError) {
+        var thread = uv_thread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = uv_thread_create(&thread, { argument in
+            guard let argument else { return }
+            Unmanaged<LoopCore>.fromOpaque(argument).takeRetainedValue().runThread()
+        }, context)
+        guard status == 0 else {
+            Unmanaged<LoopCore>.fromOpaque(context).release()
+            throw UVError(code: status, operation: "uv_thread_create")
+        }
+        state.withLock { $0.thread = thread }
+    }
+
+    var inEventLoop: Bool { threadID.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
+
+    var closeStatus: Int32? { state.withLock { $0.closeStatus } }
+
+    // MARK: Submission (any thread)
+
+    /// Queues `job`; returns false once the loop has stopped.
+    func submit(_ job: LoopJob) -> Bool {
+        state.withLock { state in
+            guard state.phase != .stopped else { return false }
+            state.queue.append(job)
+            if !state.wakePending {
+                state.wakePending = true
+                // Sent under the lock: the handle cannot be closing while the phase is not
+                // `.stopped`, which only the loop thread sets, also under this lock.
+                uv_async_send(wakeup)
+            }
+            return true
+        }
+    }
+
+    func requestStop() {
+        _ = submit(.closure { [self] in beginStop() })
+    }
+
+    // MARK: Loop thread
+
+    private func runThread() {
+        threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        name.withCString { loopwork_set_thread_name($0) }
+        uv_run(uvLoop, UV_RUN_DEFAULT)
+        finishStop()
+    }
+
+    /// Runs every queued job. A job that queues more is picked up in the next round, after
+    /// libuv polled I/O once, so a busy stream of jobs never starves sockets and timers.
+    private func drain() {
+        let jobs = state.withLock { state in
+            state.wakePending = false
+            defer { state.queue.removeAll(keepingCapacity: true) }
+            return state.queue
+        }
+        for job in jobs { run(job) }
+    }
+
+    private func run(_ job: LoopJob) {
+        switch job {
+        case .closure(let closure):
+            closure()
+        case .executorJob(let job):
+            if let executor {
+                job.runSynchronously(isolatedTo: executor.asUnownedSerialExecutor(),
+                                     taskExecutor: executor.asUnownedTaskExecutor())
+            }
+        }
+    }
+
+    /// First step of stopping, on the loop: close every handle but the wake-up, which stays
+    /// (unreferenced) so late submissions still wake the loop while handles finish closing.
+    private func beginStop() {
+        guard state.withLock({ $0.phase }) == .running else { return }
+        state.withLock { $0.phase = .stopping }
+        closeAllHandles()
+        uv_unref(loopwork_async_as_handle(wakeup))
+    }
+
+    /// Closes every open handle except the wake-up, through its Swift owner so the owner's +1
+    /// is released in the close callback.
+    private func closeAllHandles() {
+        uv_walk(uvLoop, { handle, _ in
+            guard let handle, uv_is_closing(handle) == 0, handle.pointee.type != UV_ASYNC else { return }
+            if let data = handle.pointee.data {
+                Unmanaged<LoopHandle>.fromOpaque(data).takeUnretainedValue().close()
+            } else {
+                uv_close(handle, nil)
+            }
+        }, nil)
+    }
+
+    /// Last step, on the loop thread after `uv_run` returned: run what was submitted meanwhile,
+    /// close the wake-up handle and the loop.
+    private func finishStop() {
+        while true {
+            let jobs = state.withLock { state in
+                if state.queue.isEmpty { state.phase = .stopped }
+                defer { state.queue.removeAll() }
+                return state.queue
+            }
+            if jobs.isEmpty { break }
+            for job in jobs { run(job) }
+            // Jobs that ran this late may have opened handles; nothing may keep the loop alive.
+            closeAllHandles()
+            uv_run(uvLoop, UV_RUN_DEFAULT)
+        }
+        uv_close(loopwork_async_as_handle(wakeup), nil)
+        uv_run(uvLoop, UV_RUN_DEFAULT)
+        let status = uv_loop_close(uvLoop)
+        let waiters = state.withLock { state in
+            state.closeStatus = status
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for waiter in waiters { waiter() }
+    }
+
+    // MARK: Waiting for the stop
+
+    func whenStopped(_ callback: @escaping () -> Void) {
+        let stopped = state.withLock { state in
+            if state.closeStatus == nil { state.stopWaiters.append(callback) }
+            return state.closeStatus != nil
+        }
+        if stopped { callback() }
+    }
+
+    func waitUntilStopped() {
+        let semaphore = DispatchSemaphore(value: 0)
+        whenStopped { semaphore.signal() }
+        semaphore.wait()
+        join()
+    }
+
+    /// Joins the loop thread once it ended; later calls return at once.
+    func join() {
+        let thread: uv_thread_t? = state.withLock { state in
+            guard !state.joined, state.closeStatus != nil, let thread = state.thread else { return nil }
+            state.joined = true
+            return thread
+        }
+        guard var thread else { return }
+        uv_thread_join(&thread)
+    }
+}

@@ -1,0 +1,43 @@
+import CLibUV
+
+/// Watches a POSIX signal on a loop (`uv_signal_t`), such as SIGTERM for graceful shutdown.
+/// Loop-bound.
+public final class SignalWatcher: LoopHandle {
+    private var handler: ((Int32) -> Void)?
+
+    private init(loop: EventLoop, handler: @escaping (Int32) -> Void) {
+        let signal = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
+        self.handler = handler
+        super.init(loop: loop, memory: UnsafeMutableRawPointer(signal), handle: loopwork_signal_as_handle(signal))
+    }
+
+    /// Calls `handler` on the loop each time `signal` arrives. Loop thread only.
+    ///
+    /// - Throws: ``UVError`` when libuv cannot watch the signal.
+    public static func watch(on loop: EventLoop, signal: Int32, _ handler: @escaping (Int32) -> Void) throws(UVError) -> SignalWatcher {
+        loop.assertInLoop()
+        let watcher = SignalWatcher(loop: loop, handler: handler)
+        let pointer = UnsafeMutableRawPointer(watcher.handle).assumingMemoryBound(to: uv_signal_t.self)
+        let status = uv_signal_init(loop.uvLoop, pointer)
+        guard status == 0 else {
+            watcher.discardUninitialized()
+            throw UVError(code: status, operation: "uv_signal_init")
+        }
+        watcher.retainForLibuv()
+        let started = uv_signal_start(pointer, { signal, number in
+            LoopHandle.owner(of: signal.flatMap(loopwork_signal_as_handle), as: SignalWatcher.self)?.handler?(number)
+        }, signal)
+        guard started == 0 else {
+            watcher.close()
+            throw UVError(code: started, operation: "uv_signal_start")
+        }
+        return watcher
+    }
+
+    /// Stops watching. Loop thread only.
+    public func cancel() {
+        loop.assertInLoop()
+        handler = nil
+        close()
+    }
+}

@@ -1,0 +1,295 @@
+import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP stream on a loop, accepted by a ``TCPListener`` or opened with
+/// ``connect(on:host:port:completion:)``. Loop-bound: every method runs on the loop thread.
+public final class TCPConnection: LoopHandle {
+    private var onBytes: ((UnsafeRawBufferPointer) -> Void)?
+    private var onEnd: ((UVError?) -> Void)?
+    private var reading = false
+    private var endReported = false
+    /// Writes handed to `uv_write` whose callback has not come yet; a later write must queue
+    /// behind them rather than jump ahead with `uv_try_write`.
+    private var writesInFlight = 0
+
+    private init(loop: EventLoop) {
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        super.init(loop: loop, memory: UnsafeMutableRawPointer(tcp), handle: loopwork_tcp_as_handle(tcp))
+    }
+
+    private var tcp: UnsafeMutablePointer<uv_tcp_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self)
+    }
+
+    private var stream: UnsafeMutablePointer<uv_stream_t> { loopwork_tcp_as_stream(tcp) }
+
+    private static func make(on loop: EventLoop) throws(UVError) -> TCPConnection {
+        let connection = TCPConnection(loop: loop)
+        let status = uv_tcp_init(loop.uvLoop, connection.tcp)
+        guard status == 0 else {
+            connection.discardUninitialized()
+            throw UVError(code: status, operation: "uv_tcp_init")
+        }
+        connection.retainForLibuv()
+        return connection
+    }
+
+    static func makeAccepted(on loop: EventLoop, from server: UnsafeMutablePointer<uv_stream_t>) throws(UVError) -> TCPConnection {
+        let connection = try make(on: loop)
+        let status = uv_accept(server, connection.stream)
+        guard status == 0 else {
+            connection.close()
+            throw UVError(code: status, operation: "uv_accept")
+        }
+        return connection
+    }
+
+    // MARK: Reading
+
+    /// Starts reading. `onBytes` gets each chunk, valid only during the call (the buffer is the
+    /// loop's, reused by the next read). `onEnd` is called once: `nil` at the peer's EOF, an error
+    /// when the read failed (reset, ...); no bytes follow it.
+    public func startReading(onBytes: @escaping (UnsafeRawBufferPointer) -> Void, onEnd: @escaping (UVError?) -> Void) {
+        loop.assertInLoop()
+        self.onBytes = onBytes
+        self.onEnd = onEnd
+        resumeReading()
+    }
+
+    /// Pauses reading (backpressure); ``resumeReading()`` continues with the same callbacks.
+    public func stopReading() {
+        loop.assertInLoop()
+        guard reading, !isClosing else { return }
+        reading = false
+        uv_read_stop(stream)
+    }
+
+    /// Resumes reading after ``stopReading()``.
+    public func resumeReading() {
+        loop.assertInLoop()
+        guard !reading, !isClosing, !endReported, onBytes != nil else { return }
+        let status = uv_read_start(stream, { handle, _, buffer in
+            guard let buffer, let owner = LoopHandle.owner(of: handle, as: TCPConnection.self) else { return }
+            let readBuffer = owner.loop.readBuffer
+            buffer.pointee = uv_buf_init(readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(readBuffer.count))
+        }, { stream, count, buffer in
+            guard let owner = LoopHandle.owner(of: stream.flatMap(loopwork_stream_as_handle), as: TCPConnection.self) else { return }
+            owner.didRead(count: count, base: buffer?.pointee.base)
+        })
+        if status == 0 {
+            reading = true
+        } else {
+            reportEnd(UVError(code: status, operation: "uv_read_start"))
+        }
+    }
+
+    private func didRead(count: Int, base: UnsafeMutablePointer<CChar>?) {
+        if count > 0, let base {
+            onBytes?(UnsafeRawBufferPointer(start: base, count: count))
+        } else if count < 0 {
+            reading = false
+            uv_read_stop(stream)
+            reportEnd(Int32(count) == UV_EOF.rawValue ? nil : UVError(code: Int32(count), operation: "read"))
+        }
+    }
+
+    private func reportEnd(_ error: UVError?) {
+        guard !endReported else { return }
+        endReported = true
+        let callback = onEnd
+        onEnd = nil
+        onBytes = nil
+        callback?(error)
+    }
+
+    // MARK: Writing
+
+    /// Sends `bytes`, in order after earlier writes. `completion` is called exactly once: `nil`
+    /// once every byte is handed to the kernel, or the error (peer gone, `ECANCELED` when the
+    /// connection closed first).
+    ///
+    /// When nothing is queued, `uv_try_write` is tried first; if it takes every byte, libuv will
+    /// make no callback, so `completion` runs synchronously, before `write` returns.
+    public func write(_ bytes: [UInt8], completion: ((UVError?) -> Void)? = nil) {
+        loop.assertInLoop()
+        guard !isClosing else {
+            completion?(UVError(code: UV_ECANCELED.rawValue, operation: "uv_write"))
+            return
+        }
+        var offset = 0
+        if writesInFlight == 0 {
+            let written = bytes.withUnsafeBytes { raw -> Int32 in
+                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                                         UInt32(raw.count))
+                return uv_try_write(stream, &buffer, 1)
+            }
+            if written >= 0 {
+                offset = Int(written)
+            } else if written != UV_EAGAIN.rawValue {
+                completion?(UVError(code: written, operation: "uv_try_write"))
+                return
+            }
+            if offset == bytes.count {
+                completion?(nil)
+                return
+            }
+        }
+        queueWrite(bytes[offset...], completion: completion)
+    }
+
+    private func queueWrite(_ bytes: ArraySlice<UInt8>, completion: ((UVError?) -> Void)?) {
+        let context = WriteContext(bytes: bytes, completion: completion)
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        request.pointee.data = Unmanaged.passRetained(context).toOpaque()
+        var buffer = uv_buf_init(context.storage.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(context.storage.count))
+        let status = uv_write(request, stream, &buffer, 1) { request, status in
+            guard let request, let data = request.pointee.data else { return }
+            let context = Unmanaged<WriteContext>.fromOpaque(data).takeRetainedValue()
+            let owner = request.pointee.handle.flatMap { LoopHandle.owner(of: loopwork_stream_as_handle($0), as: TCPConnection.self) }
+            request.deallocate()
+            owner?.writesInFlight -= 1
+            context.finish(status < 0 ? UVError(code: status, operation: "uv_write") : nil)
+        }
+        if status == 0 {
+            writesInFlight += 1
+        } else {
+            Unmanaged<WriteContext>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            context.finish(UVError(code: status, operation: "uv_write"))
+        }
+    }
+
+    /// Bytes handed to `uv_write` and not yet sent: the measure for backpressure.
+    public var pendingWriteBytes: Int {
+        isClosing ? 0 : Int(uv_stream_get_write_queue_size(stream))
+    }
+
+    /// Half-closes: sends FIN after the queued writes (`uv_shutdown`); reading goes on.
+    public func shutdownWrite(_ completion: ((UVError?) -> Void)? = nil) {
+        loop.assertInLoop()
+        guard !isClosing else {
+            completion?(UVError(code: UV_ECANCELED.rawValue, operation: "uv_shutdown"))
+            return
+        }
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let context = CallbackContext(completion)
+        request.pointee.data = Unmanaged.passRetained(context).toOpaque()
+        let status = uv_shutdown(request, stream) { request, status in
+            guard let request, let data = request.pointee.data else { return }
+            let context = Unmanaged<CallbackContext>.fromOpaque(data).takeRetainedValue()
+            request.deallocate()
+            context.completion?(status < 0 ? UVError(code: status, operation: "uv_shutdown") : nil)
+        }
+        if status != 0 {
+            Unmanaged<CallbackContext>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            completion?(UVError(code: status, operation: "uv_shutdown"))
+        }
+    }
+
+    /// Disables (or enables) Nagle's algorithm.
+    public func setNoDelay(_ enabled: Bool) {
+        loop.assertInLoop()
+        guard !isClosing else { return }
+        uv_tcp_nodelay(tcp, enabled ? 1 : 0)
+    }
+
+    /// The peer's `host:port`, if the socket knows it.
+    public var remoteAddress: String? {
+        guard !isClosing else { return nil }
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getpeername(tcp, $0, &length) }
+        }
+        guard status == 0, let (host, port) = SocketAddress.describe(storage) else { return nil }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    override func willClose() {
+        reading = false
+        // Reads stop with the close; a reader still waiting learns of it as an error.
+        reportEnd(UVError(code: UV_ECANCELED.rawValue, operation: "close"))
+    }
+
+    /// Whether the connection has been closed (or is closing); pending writes complete with
+    /// `ECANCELED` when it closes.
+    public var isClosed: Bool { isClosing }
+
+    // MARK: Client side
+
+    /// Connects to `host:port` (numeric address); `completion` runs on the loop. Loop thread only.
+    public static func connect(on loop: EventLoop, host: String, port: Int,
+                               completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+        loop.assertInLoop()
+        let connection: TCPConnection
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(host: host, port: port)
+            connection = try make(on: loop)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        let context = ConnectContext(connection: connection, completion: completion)
+        request.pointee.data = Unmanaged.passRetained(context).toOpaque()
+        let status = address.withSockaddr { pointer in
+            uv_tcp_connect(request, connection.tcp, pointer) { request, status in
+                guard let request, let data = request.pointee.data else { return }
+                let context = Unmanaged<ConnectContext>.fromOpaque(data).takeRetainedValue()
+                request.deallocate()
+                if status == 0 {
+                    context.completion(.success(context.connection))
+                } else {
+                    context.connection.close()
+                    context.completion(.failure(UVError(code: status, operation: "uv_tcp_connect")))
+                }
+            }
+        }
+        if status != 0 {
+            Unmanaged<ConnectContext>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            connection.close()
+            completion(.failure(UVError(code: status, operation: "uv_tcp_connect")))
+        }
+    }
+}
+
+/// A write request's bytes (libuv does not copy them) and its completion, released in the
+/// write callback.
+private final class WriteContext {
+    let storage: UnsafeMutableRawBufferPointer
+    private var completion: ((UVError?) -> Void)?
+
+    init(bytes: ArraySlice<UInt8>, completion: ((UVError?) -> Void)?) {
+        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0) }
+        self.completion = completion
+    }
+
+    func finish(_ error: UVError?) {
+        let callback = completion
+        completion = nil
+        callback?(error)
+    }
+
+    deinit { storage.deallocate() }
+}
+
+private final class CallbackContext {
+    let completion: ((UVError?) -> Void)?
+    init(_ completion: ((UVError?) -> Void)?) { self.completion = completion }
+}
+
+private final class ConnectContext {
+    let connection: TCPConnection
+    let completion: (Result<TCPConnection, UVError>) -> Void
+
+    init(connection: TCPConnection, completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+        self.connection = connection
+        self.completion = completion
+    }
+}

@@ -1,0 +1,83 @@
+import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening TCP socket on a loop. Loop-bound.
+public final class TCPListener: LoopHandle {
+    private let onConnection: (TCPConnection) -> Void
+    /// The port the socket is bound to.
+    public private(set) var localPort = 0
+
+    private init(loop: EventLoop, onConnection: @escaping (TCPConnection) -> Void) {
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        self.onConnection = onConnection
+        super.init(loop: loop, memory: UnsafeMutableRawPointer(tcp), handle: loopwork_tcp_as_handle(tcp))
+    }
+
+    private var tcp: UnsafeMutablePointer<uv_tcp_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self)
+    }
+
+    /// Binds and listens on `host:port`, calling `onConnection` on the loop for each accepted
+    /// connection. Loop thread only.
+    ///
+    /// - Parameters:
+    ///   - host: A numeric IPv4 or IPv6 address (`0.0.0.0`, `::1`, ...).
+    ///   - port: The port; 0 lets the kernel pick one (read it from ``localPort``).
+    ///   - backlog: The kernel's queue of not yet accepted connections.
+    ///   - reusePort: Sets `SO_REUSEPORT` before binding, so one listener per loop can share
+    ///     the port and the kernel spreads connections over them.
+    /// - Throws: ``UVError`` naming the failing call, such as `uv_tcp_bind` with `EADDRINUSE`.
+    public static func listen(on loop: EventLoop, host: String, port: Int, backlog: Int32 = 1024, reusePort: Bool = false,
+                              onConnection: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
+        loop.assertInLoop()
+        let address = try SocketAddress(host: host, port: port)
+        let listener = TCPListener(loop: loop, onConnection: onConnection)
+        // uv_tcp_init_ex creates the socket now, so SO_REUSEPORT can be set before bind.
+        let status = uv_tcp_init_ex(loop.uvLoop, listener.tcp, UInt32(address.family))
+        guard status == 0 else {
+            listener.discardUninitialized()
+            throw UVError(code: status, operation: "uv_tcp_init_ex")
+        }
+        listener.retainForLibuv()
+        do {
+            if reusePort {
+                var fd = uv_os_fd_t()
+                try UVError.check(uv_fileno(listener.handle, &fd), "uv_fileno")
+                var one: Int32 = 1
+                if setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                    throw UVError(code: -errno, operation: "setsockopt(SO_REUSEPORT)")
+                }
+            }
+            try address.withSockaddr { pointer throws(UVError) in
+                try UVError.check(uv_tcp_bind(listener.tcp, pointer, 0), "uv_tcp_bind(\(host):\(port))")
+            }
+            try UVError.check(uv_listen(loopwork_tcp_as_stream(listener.tcp), backlog) { server, status in
+                guard let owner = LoopHandle.owner(of: server.flatMap(loopwork_stream_as_handle), as: TCPListener.self) else { return }
+                owner.accept(status: status)
+            }, "uv_listen(\(host):\(port))")
+            var bound = sockaddr_storage()
+            var length = Int32(MemoryLayout<sockaddr_storage>.size)
+            let named = withUnsafeMutablePointer(to: &bound) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getsockname(listener.tcp, $0, &length) }
+            }
+            try UVError.check(named, "uv_tcp_getsockname")
+            listener.localPort = SocketAddress.describe(bound)?.port ?? port
+        } catch let error as UVError {
+            listener.close()
+            throw error
+        } catch {
+            listener.close()
+            throw UVError(code: UV_EINVAL.rawValue, operation: "listen: \(error)")
+        }
+        return listener
+    }
+
+    private func accept(status: Int32) {
+        // A failed accept (EMFILE, ...) concerns one pending connection; the listener goes on.
+        guard status == 0, !isClosing else { return }
+        guard let connection = try? TCPConnection.makeAccepted(on: loop, from: loopwork_tcp_as_stream(tcp)) else { return }
+        onConnection(connection)
+    }
+}

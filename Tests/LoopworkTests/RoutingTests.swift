@@ -1,0 +1,104 @@
+import HTTPTypes
+import Loopwork
+import LoopworkTesting
+import Testing
+
+@Suite("Routing")
+struct RoutingTests {
+    private func makeApp() -> App {
+        let app = App(configuration: AppConfiguration(workers: 1))
+        app.get("/plaintext") { "Hello, World!" }
+        app.get("/users/{id}") { (path: PathParameters) in "user \(try path.require("id", as: Int.self))" }
+        app.get("/users/me") { "me" }
+        app.post("/users") { "created" }
+        let api = app.group("/api/v1")
+        api.get("/items/{name}/tags") { (path: PathParameters) in "tags of \(path["name"] ?? "")" }
+        return app
+    }
+
+    @Test func literalRoute() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(.get, "/plaintext")
+            #expect(response.status == .ok)
+            #expect(response.text == "Hello, World!")
+            #expect(response.headerFields[.contentType] == "text/plain; charset=utf-8")
+        }
+    }
+
+    @Test func pathParameterIsCapturedAndConverted() async throws {
+        try await makeApp().test(.router) { client in
+            #expect(try await client.execute(.get, "/users/42").text == "user 42")
+            let bad = try await client.execute(.get, "/users/abc")
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.text == #"{"detail":"path parameter 'id' is not a valid Int"}"#)
+        }
+    }
+
+    @Test func literalSegmentWinsOverParameter() async throws {
+        try await makeApp().test(.router) { client in
+            #expect(try await client.execute(.get, "/users/me").text == "me")
+        }
+    }
+
+    @Test func groupPrefixAndPercentDecoding() async throws {
+        try await makeApp().test(.router) { client in
+            #expect(try await client.execute(.get, "/api/v1/items/a%20b/tags").text == "tags of a b")
+        }
+    }
+
+    @Test func unknownPathIs404() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(.get, "/nope")
+            #expect(response.status == .notFound)
+            #expect(response.text == #"{"detail":"no route for /nope"}"#)
+        }
+    }
+
+    @Test func wrongMethodIs405WithAllow() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(.delete, "/users")
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headerFields[.allow] == "POST")
+            let withHead = try await client.execute(.post, "/plaintext")
+            #expect(withHead.headerFields[.allow] == "GET, HEAD")
+        }
+    }
+
+    @Test func headIsAnsweredByGetWithoutBody() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(.head, "/plaintext")
+            #expect(response.status == .ok)
+            #expect(response.body.isEmpty)
+        }
+    }
+
+    @Test func queryParametersAreDecoded() async throws {
+        let app = App(configuration: AppConfiguration(workers: 1))
+        app.get("/search") { (query: QueryParameters) in
+            "\(query["q"] ?? "-")|\(query.values(for: "tag").joined(separator: ","))|\(try query.require("page", as: Int.self))"
+        }
+        try await app.test(.router) { client in
+            #expect(try await client.execute(.get, "/search?q=hello+world%21&tag=a&tag=b&page=3").text == "hello world!|a,b|3")
+            let missing = try await client.execute(.get, "/search?q=x")
+            #expect(missing.status == .unprocessableContent)
+            #expect(missing.text.contains("missing query parameter 'page'"))
+        }
+    }
+
+    @Test func registrationErrorsStopTheStart() async throws {
+        let app = App(configuration: AppConfiguration(workers: 1))
+        app.get("/a/{id}") { "one" }
+        app.get("/a/{id}") { "again" }
+        await #expect(throws: AppConfigurationError.self) {
+            try await app.test(.router) { _ in }
+        }
+        let malformed = App(configuration: AppConfiguration(workers: 1))
+        malformed.get("/a/{id") { "x" }
+        do {
+            try await malformed.test(.router) { _ in }
+            Issue.record("a malformed pattern must stop the start")
+        } catch let error as AppConfigurationError {
+            #expect(error.message.contains("malformed parameter segment"))
+        }
+    }
+}
