@@ -6,7 +6,7 @@ import HTTPTypes
 /// and end, then carries on with pipelined requests. Between calls it keeps at most one partial head or trailer
 /// section (bounded by ``HTTPParserLimits``). A request it refuses puts it in a failed state for good, because
 /// after a framing error the rest of the connection cannot be trusted.
-public struct HTTPRequestParser {
+public struct HTTPRequestParser: Sendable {
     private enum State {
         case head
         case body(remaining: Int)
