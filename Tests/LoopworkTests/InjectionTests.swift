@@ -28,7 +28,7 @@ struct InjectionTests {
         app.post("/orders") { (order: JSONBody<Order>) in
             (HTTPResponse.Status.created, order.value)
         }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(.post, "/orders", headerFields: [.contentType: "application/json"],
                                                     body: #"{"id":7,"item":"tea"}"#)
             #expect(response.status == .created)
@@ -40,7 +40,7 @@ struct InjectionTests {
     @Test func invalidJSONIs422WithDetail() async throws {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.post("/orders") { (order: JSONBody<Order>) in order.value }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let missing = try await client.execute(.post, "/orders", body: #"{"id":7}"#)
             #expect(missing.status == .unprocessableContent)
             #expect(missing.text == #"{"detail":"invalid JSON body for Order: missing field 'item'"}"#)
@@ -58,7 +58,7 @@ struct InjectionTests {
     @Test func userDependencyResolvesOrRejects() async throws {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.get("/me") { (caller: Caller, query: QueryParameters) in "\(caller.name) \(query["x"] ?? "")" }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             #expect(try await client.execute(.get, "/me?x=1", headerFields: [HTTPField.Name("X-Caller")!: "ada"]).text == "ada 1")
             let anonymous = try await client.execute(.get, "/me")
             #expect(anonymous.status == .unauthorized)
@@ -71,7 +71,7 @@ struct InjectionTests {
         app.put("/raw") { (fields: HTTPFields, body: RawBody, request: Request) in
             "\(fields[.contentType] ?? "-") \(body.bytes.count) \(request.method.rawValue) \(request.path)"
         }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(.put, "/raw?q=1", headerFields: [.contentType: "a/b"], body: [1, 2, 3])
             #expect(response.text == "a/b 3 PUT /raw")
         }
@@ -82,7 +82,7 @@ struct InjectionTests {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.get("/boom") { () throws -> String in throw Secret() }
         app.get("/ok") { "still serving" }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(.get, "/boom")
             #expect(response.status == .internalServerError)
             #expect(response.text == #"{"detail":"Internal Server Error"}"#)

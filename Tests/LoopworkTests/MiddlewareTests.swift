@@ -21,7 +21,7 @@ struct MiddlewareTests {
         app.add(middleware: Tag(name: "outer"))
         app.add(middleware: Tag(name: "inner"))
         app.get("/") { "x" }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(.get, "/")
             #expect(response.headerFields[HTTPField.Name("X-Order")!] == "inner,outer")
         }
@@ -31,7 +31,7 @@ struct MiddlewareTests {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.add(middleware: RequestIDMiddleware())
         app.get("/") { "x" }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let created = try await client.execute(.get, "/")
             #expect(created.headerFields[RequestIDMiddleware.field]?.isEmpty == false)
             let missing = try await client.execute(.get, "/missing")
@@ -44,7 +44,7 @@ struct MiddlewareTests {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.add(middleware: CORSMiddleware(origins: .only(["https://a.example"])))
         app.get("/data") { "d" }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let preflight = try await client.execute(.options, "/data", headerFields: [
                 .origin: "https://a.example", .accessControlRequestMethod: "GET",
             ])

@@ -17,7 +17,7 @@ struct RoutingTests {
     }
 
     @Test func literalRoute() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             let response = try await client.execute(.get, "/plaintext")
             #expect(response.status == .ok)
             #expect(response.text == "Hello, World!")
@@ -26,7 +26,7 @@ struct RoutingTests {
     }
 
     @Test func pathParameterIsCapturedAndConverted() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             #expect(try await client.execute(.get, "/users/42").text == "user 42")
             let bad = try await client.execute(.get, "/users/abc")
             #expect(bad.status == .unprocessableContent)
@@ -35,19 +35,19 @@ struct RoutingTests {
     }
 
     @Test func literalSegmentWinsOverParameter() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             #expect(try await client.execute(.get, "/users/me").text == "me")
         }
     }
 
     @Test func groupPrefixAndPercentDecoding() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             #expect(try await client.execute(.get, "/api/v1/items/a%20b/tags").text == "tags of a b")
         }
     }
 
     @Test func unknownPathIs404() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             let response = try await client.execute(.get, "/nope")
             #expect(response.status == .notFound)
             #expect(response.text == #"{"detail":"no route for /nope"}"#)
@@ -55,7 +55,7 @@ struct RoutingTests {
     }
 
     @Test func wrongMethodIs405WithAllow() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             let response = try await client.execute(.delete, "/users")
             #expect(response.status == .methodNotAllowed)
             #expect(response.headerFields[.allow] == "POST")
@@ -65,7 +65,7 @@ struct RoutingTests {
     }
 
     @Test func headIsAnsweredByGetWithoutBody() async throws {
-        try await makeApp().test(.router) { client in
+        try await makeApp().test(.router) { client async throws in
             let response = try await client.execute(.head, "/plaintext")
             #expect(response.status == .ok)
             #expect(response.body.isEmpty)
@@ -77,7 +77,7 @@ struct RoutingTests {
         app.get("/search") { (query: QueryParameters) in
             "\(query["q"] ?? "-")|\(query.values(for: "tag").joined(separator: ","))|\(try query.require("page", as: Int.self))"
         }
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             #expect(try await client.execute(.get, "/search?q=hello+world%21&tag=a&tag=b&page=3").text == "hello world!|a,b|3")
             let missing = try await client.execute(.get, "/search?q=x")
             #expect(missing.status == .unprocessableContent)

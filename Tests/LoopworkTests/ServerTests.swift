@@ -37,7 +37,7 @@ struct ServerTests {
     }
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
-        try await makeApp().test(.live) { client in
+        try await makeApp().test(.live) { client async throws in
             for _ in 0..<3 {
                 let response = try await client.execute(.get, "/plaintext")
                 #expect(response.text == "Hello, World!")
@@ -89,7 +89,7 @@ struct ServerTests {
     }
 
     @Test func handlerErrorIs500AndConnectionStaysUsable() async throws {
-        try await makeApp().test(.live) { client in
+        try await makeApp().test(.live) { client async throws in
             #expect(try await client.execute(.get, "/boom").status == .internalServerError)
             #expect(try await client.execute(.get, "/plaintext").status == .ok)
         }
@@ -163,7 +163,7 @@ struct ServerTests {
 
     @Test func severalWorkersShareThePort() async throws {
         let app = makeApp(AppConfiguration(workers: 3))
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             for _ in 0..<10 { #expect(try await client.execute(.get, "/plaintext").status == .ok) }
         }
         let running = try await app.start(host: "127.0.0.1", port: 0)

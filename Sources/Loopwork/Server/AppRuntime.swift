@@ -81,11 +81,13 @@ final class AppRuntime: Sendable {
                 group.addTask { await worker.drain(until: requestDeadline) }
             }
         }
+        logger.debug("connections drained")
         for service in app.services.all {
             await service.drain(until: .now + configuration.shutdownGracePeriod, logger: logger)
         }
         for hook in app.shutdownHooks { await hook() }
         for worker in workers { await worker.stop() }
+        logger.debug("workers stopped")
         for loop in loops { await loop.shutdownGracefully() }
         logger.info("stopped")
         let waiters = state.withLock { state in

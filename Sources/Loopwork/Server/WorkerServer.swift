@@ -78,6 +78,7 @@ actor WorkerServer {
 
     func connectionClosed(_ id: Int) {
         connections[id] = nil
+        worker.logger.trace("connection closed", metadata: ["worker": "\(worker.index)", "connection": "\(id)", "open": "\(connections.count)"])
         if atConnectionLimit, connections.count < worker.configuration.maxConnectionsPerWorker {
             atConnectionLimit = false
             worker.logger.info("accepting connections again", metadata: ["worker": "\(worker.index)"])
@@ -97,12 +98,21 @@ actor WorkerServer {
         listener?.close()
         listener = nil
         for connection in Array(connections.values) { connection.beginShutdown() }
+        worker.logger.debug("draining connections", metadata: ["worker": "\(worker.index)", "open": "\(connections.count)"])
         if !connections.isEmpty {
             let remaining = deadline - .now
             let timer = try? worker.loop.scheduleTimer(after: max(remaining, .zero)) { [weak self] in
                 self?.assumeIsolated { $0.resumeDrainWaiters() }
             }
-            await withCheckedContinuation { drainWaiters.append($0) }
+            // Connections may finish closing between here and the continuation's body: check
+            // again there, or a close that came first would leave this waiting for the deadline.
+            await withCheckedContinuation { continuation in
+                if connections.isEmpty {
+                    continuation.resume()
+                } else {
+                    drainWaiters.append(continuation)
+                }
+            }
             timer?.cancel()
         }
         if !connections.isEmpty {
