@@ -37,7 +37,15 @@ final class LoopCore: @unchecked Sendable {
         var joined = false
     }
 
+    /// A write to a socket whose peer has gone raises SIGPIPE, whose default action kills the
+    /// process; libuv reports the failure as `EPIPE` instead once the signal is ignored. Done once,
+    /// when the first loop is created.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
     init(name: String) throws(UVError) {
+        Self.ignoreBrokenPipes
         self.name = name
         uvLoop = .allocate(capacity: 1)
         let status = uv_loop_init(uvLoop)
