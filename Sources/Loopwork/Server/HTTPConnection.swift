@@ -55,7 +55,7 @@ final class HTTPConnection {
                     head = parsed
                     body.removeAll(keepingCapacity: true)
                     headStartedAt = nil
-                    if parsed.expectsContinue, parsed.framing != .none {
+                    if parsed.expectsContinue, parsed.framing != .none, parsed.framing != .contentLength(0) {
                         var interim: [UInt8] = []
                         worker.serializer.writeInterim(.continue, into: &interim)
                         _ = responses.append(.init(bytes: interim, context: nil, closeAfter: false, startedAt: lastActivity))
