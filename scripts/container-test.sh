@@ -40,6 +40,8 @@ required_gb=${LOOPWORK_CONTAINER_MIN_GB:-12}   # override only to test the check
 
 say() { echo "container-test: $*" >&2; }
 die() { echo "container-test: FAILED: $*" >&2; exit 1; }
+passed=0
+pass() { passed=$((passed + 1)); say "ok   $*"; }
 
 phase_start=$SECONDS
 phase_name=
@@ -149,6 +151,8 @@ cleanup() {
     say "phase timings:"; printf '  %s\n' "${timings[@]}" >&2
   fi
   if [ "$rc" -eq 0 ]; then say "PASSED"; else say "FAILED (exit $rc)"; fi
+  # A closing line CI can read: every check above, and the one that failed (if any).
+  echo "container-test: $passed passed, $([ "$rc" -eq 0 ] && echo 0 || echo 1) failed"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -213,7 +217,9 @@ say "runtime image $image: $size_mb MB ($size_bytes bytes)"
   echo "$libs" | grep -q "libuv.so" || { echo "libuv is not linked"; exit 1; }
   [ "$(id -u)" != 0 ] || { echo "runs as root"; exit 1; }
 ' >&2 || die "runtime image content check failed"
+pass "runtime image holds no compiler or Swift toolchain; the binary links libuv and no Swift runtime"
 [ "$size_mb" -lt 100 ] || die "runtime image is $size_mb MB; the goal is under 100 MB"
+pass "runtime image size $size_mb MB (< 100 MB)"
 
 phase "docker run and endpoints"
 port=
@@ -233,7 +239,7 @@ done
 [ "$ready" = 1 ] || die "the container did not answer on $base/healthz within 30 s"
 
 check() { # name expected actual
-  if [ "$2" = "$3" ]; then say "ok   $1"; else die "$1: expected [$2], got [$3]"; fi
+  if [ "$2" = "$3" ]; then pass "$1"; else die "$1: expected [$2], got [$3]"; fi
 }
 check "GET /plaintext" "Hello, World!" "$(curl -fsS --max-time 5 "$base/plaintext")"
 check "GET /json" '{"message":"Hello, World!"}' "$(curl -fsS --max-time 5 "$base/json" | tr -d '\n')"
@@ -246,7 +252,7 @@ task_body=$scratch/task-body
 check "POST /tasks status" 202 "$(curl -sS -o "$task_body" -w '%{http_code}' --max-time 5 -X POST "$base/tasks")"
 check "POST /tasks body" '{"status":"ok"}' "$(tr -d '\n' < "$task_body")"
 stats=$(curl -fsS --max-time 5 "$base/stats" | tr -d ' \n')
-case $stats in *'"completed":'[0-9]*) say "ok   GET /stats ($stats)" ;; *) die "GET /stats: unexpected [$stats]" ;; esac
+case $stats in *'"completed":'[0-9]*) pass "GET /stats ($stats)" ;; *) die "GET /stats: unexpected [$stats]" ;; esac
 
 say "container log (first lines):"; "$DOCKER" logs "$container" 2>&1 | head -n 5 | sed 's/^/  | /' >&2
 
@@ -255,12 +261,12 @@ phase "healthcheck"
 mapfile -t hc < <("$DOCKER" inspect -f '{{range $i, $a := .Config.Healthcheck.Test}}{{if $i}}{{$a}}{{"\n"}}{{end}}{{end}}' "$container" | sed '/^$/d')
 [ ${#hc[@]} -gt 0 ] || die "the image has no HEALTHCHECK"
 "$DOCKER" exec "$container" "${hc[@]}" >&2 || die "the HEALTHCHECK command (${hc[*]}) failed inside the container"
-say "ok   HEALTHCHECK command succeeds: ${hc[*]}"
+pass "HEALTHCHECK command succeeds: ${hc[*]}"
 # It must also be able to fail, or it proves nothing.
 if "$DOCKER" exec "$container" "${hc[0]}" --health-check "http://127.0.0.1:1/healthz" >/dev/null 2>&1; then
   die "the health check reports success for a port nothing listens on"
 fi
-say "ok   health check fails for a dead URL"
+pass "health check fails for a dead URL"
 status=
 for _ in $(seq 1 60); do
   status=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$container")
@@ -277,7 +283,7 @@ exit_code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$container")
 say "stopped in $stop_ms ms, exit code $exit_code"
 check "exit code after SIGTERM" 0 "$exit_code"
 [ "$stop_ms" -lt 5000 ] || die "stopping took $stop_ms ms: SIGTERM was not handled well within the 10 s grace period"
-say "ok   docker stop: exit 0 in $stop_ms ms"
+pass "docker stop: exit 0 in $stop_ms ms"
 
 phase ""
 say "runtime image size: $size_mb MB"
