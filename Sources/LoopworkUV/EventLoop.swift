@@ -30,9 +30,10 @@ public final class EventLoop: Sendable {
     public var inEventLoop: Bool { core.inEventLoop }
 
     /// Runs `job` on the loop's thread, in submission order. Many submissions between two loop
-    /// iterations cost one wake-up.
+    /// iterations cost one wake-up. Any thread.
     ///
-    /// - Returns: `false` if the loop has shut down; the job then does not run.
+    /// - Returns: `false` once shutdown was requested (or the loop has shut down); the job then
+    ///   does not run. Jobs accepted before the request still run.
     @discardableResult
     public func execute(_ job: @escaping @Sendable () -> Void) -> Bool {
         core.submit(.closure(job))
@@ -62,7 +63,14 @@ public final class EventLoop: Sendable {
 
     /// Traps unless called on the loop's thread: a programming error, never reachable from input.
     func assertInLoop(_ function: StaticString = #function) {
-        precondition(core.inEventLoop, "\(function) must be called on the event loop's thread")
+        core.assertInLoop(function)
+    }
+
+    /// Loop thread only. Throws ``UVError/loopClosed`` once shutdown was requested: a handle or
+    /// work opened now would keep the stopping loop alive (or be closed at once).
+    func checkAccepting(_ function: StaticString = #function) throws(UVError) {
+        assertInLoop(function)
+        if core.isStopRequested { throw UVError.loopClosed }
     }
 
     var uvLoop: UnsafeMutablePointer<uv_loop_t> { core.uvLoop }

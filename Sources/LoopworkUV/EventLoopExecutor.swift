@@ -14,7 +14,12 @@ public final class EventLoopExecutor: SerialExecutor, TaskExecutor {
         core.executor = self
     }
 
-    private static let fallback = DispatchQueue(label: "loopwork.stopped-loop-jobs")
+    private static let fallbackKey = DispatchSpecificKey<Bool>()
+    private static let fallback: DispatchQueue = {
+        let queue = DispatchQueue(label: "loopwork.stopped-loop-jobs")
+        queue.setSpecific(key: fallbackKey, value: true)
+        return queue
+    }()
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
@@ -33,9 +38,11 @@ public final class EventLoopExecutor: SerialExecutor, TaskExecutor {
         other === self
     }
 
-    /// Traps unless on the loop's thread; the runtime calls it for `assumeIsolated` from plain
-    /// libuv callbacks. A failure is a programming error, never reachable from input.
+    /// Traps unless on the loop's thread (or, after the loop stopped, the serial fallback queue
+    /// that runs its late jobs); the runtime calls it for `assumeIsolated` from plain libuv
+    /// callbacks. A failure is a programming error, never reachable from input.
     public func checkIsolated() {
-        precondition(core.inEventLoop, "not on the event loop's thread")
+        precondition(core.inEventLoop || DispatchQueue.getSpecific(key: Self.fallbackKey) == true,
+                     "not on the event loop's thread")
     }
 }

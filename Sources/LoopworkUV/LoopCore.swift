@@ -14,7 +14,7 @@ enum LoopJob {
 /// The thread-safe heart of an ``EventLoop``: the `uv_loop_t`, its thread, and the queue that
 /// other threads feed through one `uv_async_t`.
 final class LoopCore: @unchecked Sendable {
-    // @unchecked: `uvLoop`, `wakeup` and `readBuffer` are touched only on the loop thread (after
+    // @unchecked: `uvLoop`, `wakeup`, `readBuffer` and `pendingWork` are touched only on the loop thread (after
     // `init` finished, before the thread was started); everything shared across threads is in
     // `state` (a pthread lock) or `threadID` (an atomic).
     let uvLoop: UnsafeMutablePointer<uv_loop_t>
@@ -24,11 +24,17 @@ final class LoopCore: @unchecked Sendable {
     private let threadID = Atomic<UInt>(0)
     private let state = Locked(State())
     weak var executor: EventLoopExecutor?
+    /// Thread-pool requests whose after-work callback has not run. Loop thread only: shutdown
+    /// withdraws the ones not started yet instead of waiting for them.
+    private var pendingWork: Set<UnsafeMutablePointer<uv_work_t>> = []
 
     enum Phase { case running, stopping, stopped }
 
     private struct State {
         var phase = Phase.running
+        /// Set by the first shutdown request: from then on `execute` closures are refused (tasks
+        /// still run on the loop until it stopped).
+        var stopRequested = false
         var queue: [LoopJob] = []
         var wakePending = false
         var closeStatus: Int32?
@@ -93,16 +99,33 @@ final class LoopCore: @unchecked Sendable {
         state.withLock { $0.thread = thread }
     }
 
-    var inEventLoop: Bool { threadID.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
+    var inEventLoop: Bool {
+        let id = threadID.load(ordering: .acquiring)
+        return id != 0 && id == Self.currentThreadID()
+    }
+
+    private static func currentThreadID() -> UInt {
+        UInt(bitPattern: Int(bitPattern: pthread_self()))
+    }
+
+    /// Traps unless on the loop thread: a programming error, never reachable from input.
+    func assertInLoop(_ function: StaticString = #function) {
+        precondition(inEventLoop, "\(function) must be called on the event loop's thread")
+    }
+
+    /// Whether shutdown was requested; new handles and work are refused from then on.
+    var isStopRequested: Bool { state.withLock { $0.stopRequested } }
 
     var closeStatus: Int32? { state.withLock { $0.closeStatus } }
 
     // MARK: Submission (any thread)
 
-    /// Queues `job`; returns false once the loop has stopped.
+    /// Queues `job`; returns false once the loop has stopped, and for closures once shutdown was
+    /// requested.
     func submit(_ job: LoopJob) -> Bool {
         state.withLock { state in
             guard state.phase != .stopped else { return false }
+            if case .closure = job, state.stopRequested { return false }
             state.queue.append(job)
             if !state.wakePending {
                 state.wakePending = true
@@ -114,17 +137,29 @@ final class LoopCore: @unchecked Sendable {
         }
     }
 
+    /// Refuses further closures and queues the stop behind everything submitted so far.
     func requestStop() {
-        _ = submit(.closure { [self] in beginStop() })
+        let job = LoopJob.closure { [self] in beginStop() }
+        state.withLock { state in
+            guard !state.stopRequested, state.phase != .stopped else { return }
+            state.stopRequested = true
+            state.queue.append(job)
+            if !state.wakePending {
+                state.wakePending = true
+                uv_async_send(wakeup)
+            }
+        }
     }
 
     // MARK: Loop thread
 
     private func runThread() {
-        threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        threadID.store(Self.currentThreadID(), ordering: .releasing)
         name.withCString { loopwork_set_thread_name($0) }
         uv_run(uvLoop, UV_RUN_DEFAULT)
         finishStop()
+        // The thread ends: its pthread id may be reused by a new thread, which is not the loop.
+        threadID.store(0, ordering: .releasing)
     }
 
     /// Runs every queued job. A job that queues more is picked up in the next round, after
@@ -150,12 +185,18 @@ final class LoopCore: @unchecked Sendable {
         }
     }
 
+    func workStarted(_ request: UnsafeMutablePointer<uv_work_t>) { pendingWork.insert(request) }
+    func workFinished(_ request: UnsafeMutablePointer<uv_work_t>) { pendingWork.remove(request) }
+
     /// First step of stopping, on the loop: close every handle but the wake-up, which stays
     /// (unreferenced) so late submissions still wake the loop while handles finish closing.
     private func beginStop() {
         guard state.withLock({ $0.phase }) == .running else { return }
         state.withLock { $0.phase = .stopping }
         closeAllHandles()
+        // Work a pool thread has not picked up yet completes with ECANCELED now; running work is
+        // waited for (uv_loop_close needs it finished).
+        for request in pendingWork { uv_cancel(loopwork_work_as_req(request)) }
         uv_unref(loopwork_async_as_handle(wakeup))
     }
 

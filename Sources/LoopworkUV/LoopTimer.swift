@@ -60,10 +60,11 @@ extension EventLoop {
     /// Calls `fire` on the loop after `delay`, then every `repeating` if given. Loop thread only.
     ///
     /// - Returns: The timer; ``LoopTimer/cancel()`` stops it.
-    /// - Throws: ``UVError`` when libuv cannot create or start the timer.
+    /// - Throws: ``UVError`` when libuv cannot create or start the timer, ``UVError/loopClosed``
+    ///   once the loop is shutting down.
     public func scheduleTimer(after delay: Duration, repeating: Duration? = nil,
                               _ fire: @escaping () -> Void) throws(UVError) -> LoopTimer {
-        assertInLoop()
+        try checkAccepting()
         let timer = LoopTimer(loop: self, repeats: repeating != nil, fire: fire)
         let status = uv_timer_init(uvLoop, UnsafeMutableRawPointer(timer.handle).assumingMemoryBound(to: uv_timer_t.self))
         guard status == 0 else {

@@ -3,10 +3,12 @@ import CLibUV
 /// Blocking work queued on libuv's thread pool (`uv_queue_work`). Loop-bound.
 public final class QueuedWork {
     private let request: UnsafeMutablePointer<uv_work_t>
+    private let core: LoopCore
     private var finished = false
 
-    fileprivate init(request: UnsafeMutablePointer<uv_work_t>) {
+    fileprivate init(request: UnsafeMutablePointer<uv_work_t>, core: LoopCore) {
         self.request = request
+        self.core = core
     }
 
     /// Withdraws the work if no pool thread has started it (`uv_cancel`); its completion then
@@ -15,6 +17,7 @@ public final class QueuedWork {
     /// - Returns: Whether the work was withdrawn.
     @discardableResult
     public func cancel() -> Bool {
+        core.assertInLoop()
         guard !finished else { return false }
         return uv_cancel(loopwork_work_as_req(request)) == 0
     }
@@ -27,9 +30,11 @@ public final class QueuedWork {
 private final class WorkContext {
     let work: () -> Void
     let complete: (_ cancelled: Bool) -> Void
+    let core: LoopCore
     weak var handle: QueuedWork?
 
-    init(work: @escaping () -> Void, complete: @escaping (Bool) -> Void) {
+    init(core: LoopCore, work: @escaping () -> Void, complete: @escaping (Bool) -> Void) {
+        self.core = core
         self.work = work
         self.complete = complete
     }
@@ -47,12 +52,15 @@ extension EventLoop {
     /// with its result, or a cancelled ``UVError`` if ``QueuedWork/cancel()`` withdrew it first.
     /// Loop thread only.
     ///
-    /// - Throws: ``UVError`` when libuv refuses the work; `completion` is then never called.
+    /// Work not yet started when the loop shuts down is withdrawn the same way.
+    ///
+    /// - Throws: ``UVError`` when libuv refuses the work, ``UVError/loopClosed`` once the loop is
+    ///   shutting down; `completion` is then never called.
     public func queueWork<T: Sendable>(_ work: @escaping @Sendable () throws -> T,
                                        completion: @escaping (Result<T, any Error>) -> Void) throws(UVError) -> QueuedWork {
-        assertInLoop()
+        try checkAccepting()
         let slot = ResultSlot<T>()
-        let context = WorkContext(work: { slot.value = Result { try work() } }, complete: { cancelled in
+        let context = WorkContext(core: core, work: { slot.value = Result { try work() } }, complete: { cancelled in
             if cancelled {
                 completion(.failure(UVError(code: UV_ECANCELED.rawValue, operation: "uv_queue_work")))
             } else {
@@ -61,7 +69,7 @@ extension EventLoop {
         })
         let request = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(context).toOpaque()
-        let handle = QueuedWork(request: request)
+        let handle = QueuedWork(request: request, core: core)
         context.handle = handle
         let status = uv_queue_work(uvLoop, request, { request in
             guard let data = request?.pointee.data else { return }
@@ -69,6 +77,7 @@ extension EventLoop {
         }, { request, status in
             guard let request, let data = request.pointee.data else { return }
             let context = Unmanaged<WorkContext>.fromOpaque(data).takeRetainedValue()
+            context.core.workFinished(request)
             request.deallocate()
             context.handle?.markFinished()
             context.complete(status == UV_ECANCELED.rawValue)
@@ -79,6 +88,7 @@ extension EventLoop {
             handle.markFinished()
             throw UVError(code: status, operation: "uv_queue_work")
         }
+        core.workStarted(request)
         return handle
     }
 }

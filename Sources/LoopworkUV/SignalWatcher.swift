@@ -15,7 +15,7 @@ public final class SignalWatcher: LoopHandle {
     ///
     /// - Throws: ``UVError`` when libuv cannot watch the signal.
     public static func watch(on loop: EventLoop, signal: Int32, _ handler: @escaping (Int32) -> Void) throws(UVError) -> SignalWatcher {
-        loop.assertInLoop()
+        try loop.checkAccepting()
         let watcher = SignalWatcher(loop: loop, handler: handler)
         let pointer = UnsafeMutableRawPointer(watcher.handle).assumingMemoryBound(to: uv_signal_t.self)
         let status = uv_signal_init(loop.uvLoop, pointer)

@@ -227,6 +227,7 @@ public final class TCPConnection: LoopHandle {
         let connection: TCPConnection
         let address: SocketAddress
         do {
+            try loop.checkAccepting()
             address = try SocketAddress(host: host, port: port)
             connection = try make(on: loop)
         } catch {

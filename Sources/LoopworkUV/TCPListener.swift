@@ -31,7 +31,7 @@ public final class TCPListener: LoopHandle {
     /// - Throws: ``UVError`` naming the failing call, such as `uv_tcp_bind` with `EADDRINUSE`.
     public static func listen(on loop: EventLoop, host: String, port: Int, backlog: Int32 = 1024, reusePort: Bool = false,
                               onConnection: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
-        loop.assertInLoop()
+        try loop.checkAccepting()
         let address = try SocketAddress(host: host, port: port)
         let listener = TCPListener(loop: loop, onConnection: onConnection)
         // uv_tcp_init_ex creates the socket now, so SO_REUSEPORT can be set before bind.
@@ -51,19 +51,22 @@ public final class TCPListener: LoopHandle {
                 }
             }
             try address.withSockaddr { pointer throws(UVError) in
-                try UVError.check(uv_tcp_bind(listener.tcp, pointer, 0), "uv_tcp_bind(\(host):\(port))")
+                try UVError.check(uv_tcp_bind(listener.tcp, pointer, 0), "uv_tcp_bind")
             }
+            // libuv defers a bind's EADDRINUSE to uv_listen; uv_tcp_getsockname reports that
+            // deferred error, so it is named after the call that really failed. It also yields
+            // the bound port when `port` is 0.
+            var probe = sockaddr_storage()
+            var probeLength = Int32(MemoryLayout<sockaddr_storage>.size)
+            let deferred = withUnsafeMutablePointer(to: &probe) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getsockname(listener.tcp, $0, &probeLength) }
+            }
+            try UVError.check(deferred, "uv_tcp_bind")
             try UVError.check(uv_listen(loopwork_tcp_as_stream(listener.tcp), backlog) { server, status in
                 guard let owner = LoopHandle.owner(of: server.flatMap(loopwork_stream_as_handle), as: TCPListener.self) else { return }
                 owner.accept(status: status)
-            }, "uv_listen(\(host):\(port))")
-            var bound = sockaddr_storage()
-            var length = Int32(MemoryLayout<sockaddr_storage>.size)
-            let named = withUnsafeMutablePointer(to: &bound) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getsockname(listener.tcp, $0, &length) }
-            }
-            try UVError.check(named, "uv_tcp_getsockname")
-            listener.localPort = SocketAddress.describe(bound)?.port ?? port
+            }, "uv_listen")
+            listener.localPort = SocketAddress.describe(probe)?.port ?? port
         } catch let error as UVError {
             listener.close()
             throw error

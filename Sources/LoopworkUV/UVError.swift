@@ -15,8 +15,16 @@ public struct UVError: Error, CustomStringConvertible, Sendable, Equatable {
     public init(code: Int32, operation: String) {
         self.code = code
         self.operation = operation
-        name = String(cString: uv_err_name(code))
-        message = String(cString: uv_strerror(code))
+        // The `_r` variants: the plain ones leak a malloc'd string for codes libuv does not know.
+        var buffer = [CChar](repeating: 0, count: 128)
+        uv_err_name_r(code, &buffer, buffer.count)
+        name = Self.text(buffer)
+        uv_strerror_r(code, &buffer, buffer.count)
+        message = Self.text(buffer)
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private init(code: Int32, name: String, message: String, operation: String) {
