@@ -49,10 +49,13 @@ public final class LoopTimer: LoopHandle {
 
     static func milliseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        // Round up so a timer never fires early.
-        let millis = UInt64(seconds) * 1_000 + UInt64((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
-        return millis
+        guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 0 }
+        // Round up so a timer never fires early; absurdly long delays saturate instead of trapping.
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000)
+        let fraction = UInt64(max(0, (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+        guard !overflow else { return .max }
+        let (total, tooLong) = whole.addingReportingOverflow(fraction)
+        return tooLong ? .max : total
     }
 }
 

@@ -13,6 +13,8 @@ public final class TCPConnection: LoopHandle {
     /// Writes handed to `uv_write` whose callback has not come yet; a later write must queue
     /// behind them rather than jump ahead with `uv_try_write`.
     private var writesInFlight = 0
+    /// The peer's address, read once connected: after a reset the socket no longer knows it.
+    private var peer: String?
 
     private init(loop: EventLoop) {
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -43,6 +45,7 @@ public final class TCPConnection: LoopHandle {
             connection.close()
             throw UVError(code: status, operation: "uv_accept")
         }
+        connection.peer = connection.readPeerAddress()
         return connection
     }
 
@@ -196,9 +199,10 @@ public final class TCPConnection: LoopHandle {
         uv_tcp_nodelay(tcp, enabled ? 1 : 0)
     }
 
-    /// The peer's `host:port`, if the socket knows it.
-    public var remoteAddress: String? {
-        guard !isClosing else { return nil }
+    /// The peer's `host:port` (`[::1]:port` for IPv6), read when the connection was established.
+    public var remoteAddress: String? { peer }
+
+    private func readPeerAddress() -> String? {
         var storage = sockaddr_storage()
         var length = Int32(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutablePointer(to: &storage) {
@@ -243,6 +247,7 @@ public final class TCPConnection: LoopHandle {
                 let context = Unmanaged<ConnectContext>.fromOpaque(data).takeRetainedValue()
                 request.deallocate()
                 if status == 0 {
+                    context.connection.peer = context.connection.readPeerAddress()
                     context.completion(.success(context.connection))
                 } else {
                     context.connection.close()
