@@ -1,0 +1,204 @@
+package import Logging
+import LoopworkUV
+
+/// The app-wide owner of every background task, installed by `App.addTasks`: applies the app
+/// defaults, limits how many tasks run at once (the rest wait in FIFO order), counts them in
+/// metrics, and drains them at shutdown.
+package final class TaskSupervisor: AppService {
+    let defaults: TaskConfig
+    let shutdownDeadline: Duration
+    let maxConcurrentTasks: Int?
+    let metrics: TaskMetrics
+    private let state = Locked(State())
+
+    private struct State {
+        /// Every task scheduled and not yet ended, whatever its phase.
+        var tracked: [ObjectIdentifier: any SupervisedTask] = [:]
+        /// Tasks holding a slot: launched and not ended.
+        var running: Set<ObjectIdentifier> = []
+        /// Due tasks waiting for a slot, oldest first (from `waitingHead` on).
+        var waiting: [any SupervisedTask] = []
+        var waitingHead = 0
+        var draining = false
+        var drained = DrainCounts()
+        var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID = 0
+    }
+
+    private struct DrainCounts {
+        var completed = 0
+        var failed = 0
+        var cancelled = 0
+    }
+
+    init(defaults: TaskConfig, shutdownDeadline: Duration, maxConcurrentTasks: Int?, metrics: TaskMetrics) {
+        self.defaults = defaults
+        self.shutdownDeadline = shutdownDeadline
+        self.maxConcurrentTasks = maxConcurrentTasks
+        self.metrics = metrics
+    }
+
+    package func appWillStart(logger: Logger) throws {
+        if let limit = maxConcurrentTasks, limit < 1 {
+            throw AppConfigurationError("addTasks(maxConcurrentTasks: \(limit)): the limit must be at least 1, or nil for none")
+        }
+        state.withLock { $0.draining = false }
+    }
+
+    /// The number of tasks scheduled and not yet ended.
+    package var unfinishedCount: Int { state.withLock { $0.tracked.count } }
+
+    func track(_ task: any SupervisedTask) {
+        state.withLock { $0.tracked[ObjectIdentifier(task)] = task }
+        metrics.count(.scheduled, task.timing)
+    }
+
+    /// Starts a task whose moment has come, or queues it behind the concurrency limit.
+    func admit(_ task: any SupervisedTask) {
+        guard task.markDue() else { return }
+        let id = ObjectIdentifier(task)
+        enum Admission { case cancel, wait, launch }
+        let admission: Admission = state.withLock { state in
+            if state.draining && !task.config.isShielded { return .cancel }
+            if let limit = maxConcurrentTasks, state.running.count >= limit {
+                state.waiting.append(task)
+                return .wait
+            }
+            state.running.insert(id)
+            return .launch
+        }
+        switch admission {
+        case .cancel: task.cancel()
+        case .wait: break
+        case .launch: launch([task])
+        }
+    }
+
+    func taskStarted(_ task: any SupervisedTask, queueWait: Duration) {
+        metrics.count(.started, task.timing)
+        metrics.recordQueueWait(queueWait, task.timing)
+    }
+
+    func taskEnded(_ task: any SupervisedTask, as final: ScheduledTaskState, ranFor duration: Duration?) {
+        let id = ObjectIdentifier(task)
+        let (next, idle): ([any SupervisedTask], [CheckedContinuation<Void, Never>]) = state.withLock { state in
+            state.tracked[id] = nil
+            if let index = state.waiting[state.waitingHead...].firstIndex(where: { ObjectIdentifier($0) == id }) {
+                state.waiting.remove(at: index)
+            }
+            if state.draining {
+                switch final {
+                case .succeeded: state.drained.completed += 1
+                case .failed: state.drained.completed += 1; state.drained.failed += 1
+                case .cancelled: state.drained.cancelled += 1
+                case .pending, .running, .discarded: break
+                }
+            }
+            let next = Self.releaseSlot(of: id, in: &state, limit: maxConcurrentTasks)
+            guard state.draining, state.tracked.isEmpty else { return (next, []) }
+            defer { state.idleWaiters = [:] }
+            return (next, Array(state.idleWaiters.values))
+        }
+        switch final {
+        case .succeeded: metrics.count(.succeeded, task.timing)
+        case .failed: metrics.count(.failed, task.timing)
+        case .cancelled: metrics.count(.cancelled, task.timing)
+        case .discarded: metrics.count(.discarded, task.timing)
+        case .pending, .running: break
+        }
+        if let duration { metrics.recordRun(duration, task.timing) }
+        launch(next)
+        for waiter in idle { waiter.resume() }
+    }
+
+    /// Frees the slot `id` held, if any, and takes the waiting tasks that may now run.
+    private static func releaseSlot(of id: ObjectIdentifier, in state: inout State, limit: Int?) -> [any SupervisedTask] {
+        guard state.running.remove(id) != nil else { return [] }
+        var next: [any SupervisedTask] = []
+        while state.waitingHead < state.waiting.count, state.running.count < (limit ?? .max) {
+            let task = state.waiting[state.waitingHead]
+            state.waitingHead += 1
+            state.running.insert(ObjectIdentifier(task))
+            next.append(task)
+        }
+        if state.waitingHead > 64, state.waitingHead * 2 > state.waiting.count {
+            state.waiting.removeFirst(state.waitingHead)
+            state.waitingHead = 0
+        }
+        return next
+    }
+
+    /// Launches tasks that hold a slot, in order; a task that ended meanwhile gives its slot on.
+    private func launch(_ tasks: [any SupervisedTask]) {
+        var queue = tasks[...]
+        while let task = queue.popFirst() {
+            if task.launch() { continue }
+            let next = state.withLock { Self.releaseSlot(of: ObjectIdentifier(task), in: &$0, limit: maxConcurrentTasks) }
+            queue.append(contentsOf: next)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Cancels unshielded tasks (queued blocking work is withdrawn, running async tasks are
+    /// cancelled cooperatively), awaits the rest up to the deadline, and logs one summary line.
+    package func drain(until deadline: ContinuousClock.Instant, logger: Logger) async {
+        let deadline = min(deadline, ContinuousClock.now.advanced(by: shutdownDeadline))
+        let (tasks, waitingUnshielded) = state.withLock { state in
+            state.draining = true
+            state.drained = DrainCounts()
+            // Take unshielded waiters out first, so slots freed by cancellations go to
+            // shielded tasks only.
+            let pending = state.waiting[state.waitingHead...]
+            let unshielded = pending.filter { !$0.config.isShielded }
+            state.waiting = pending.filter { $0.config.isShielded }
+            state.waitingHead = 0
+            return (Array(state.tracked.values), unshielded)
+        }
+        for task in waitingUnshielded { task.cancel() }
+        for task in tasks { task.cancelForShutdown() }
+        await waitUntilIdle(before: deadline)
+        let (counts, abandoned) = state.withLock { state in
+            (state.drained, state.tracked.values.map { "\($0.name) (\($0.timing), \($0.state))" }.sorted())
+        }
+        var metadata: Logger.Metadata = [
+            "completed": "\(counts.completed)",
+            "failed": "\(counts.failed)",
+            "cancelled": "\(counts.cancelled)",
+            "abandoned": "\(abandoned.count)",
+        ]
+        if !abandoned.isEmpty {
+            metadata["abandoned-tasks"] = "\(abandoned.joined(separator: ", "))"
+        }
+        logger.log(level: abandoned.isEmpty ? .info : .warning, "background tasks drained", metadata: metadata)
+    }
+
+    private func waitUntilIdle(before deadline: ContinuousClock.Instant) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.idle() }
+            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once no task is tracked, or when the calling task is cancelled.
+    private func idle() async {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.tracked.isEmpty || Task.isCancelled { return true }
+                    state.idleWaiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}

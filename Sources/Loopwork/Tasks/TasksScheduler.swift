@@ -1,0 +1,167 @@
+/// What a handler declares to schedule background tasks; resolves to the request's
+/// ``TasksScheduler``.
+///
+/// ```swift
+/// app.post("/orders") { (order: JSONBody<Order>, tasks: Tasks) in
+///     tasks.schedule(reserveStock, order.value.id)
+///     tasks.afterResponse.schedule(sendEmail, order.value.email)
+///     return ["status": "ok"]
+/// }
+/// ```
+public typealias Tasks = TasksScheduler
+
+/// Schedules one request's background tasks: immediate ones with ``schedule(_:_:fileID:line:)-(_,repeat_,_,_)``,
+/// later ones through ``afterRoute`` and ``afterResponse``.
+///
+/// Every dependency of a request that asks for ``Tasks`` gets the same scheduler. Tasks outlive
+/// their request; nothing is ever awaited by it. Requires `app.addTasks()`: an app whose route
+/// asks for ``Tasks`` without it refuses to start.
+public final class TasksScheduler: Sendable {
+    let scope: RequestTaskScope
+    private let immediate: TasksBatch
+    /// Tasks that start when the handler has returned, before the response is written.
+    public let afterRoute: TasksBatch
+    /// Tasks that start once the response has been written, or the client is gone.
+    public let afterResponse: TasksBatch
+
+    init(scope: RequestTaskScope) {
+        self.scope = scope
+        immediate = TasksBatch(scope: scope, timing: .immediate)
+        afterRoute = TasksBatch(scope: scope, timing: .afterRoute)
+        afterResponse = TasksBatch(scope: scope, timing: .afterResponse)
+    }
+
+    /// Starts `fn(args...)` at once on the request's loop, concurrently with the handler.
+    ///
+    /// - Parameters:
+    ///   - fn: An async function; it runs on the request's event loop, so it must not block.
+    ///   - args: Its arguments, checked against its parameters at compile time.
+    /// - Returns: The task's handle.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        immediate.schedule(fn, repeat each args, fileID: fileID, line: line)
+    }
+
+    /// Starts the sync function `fn(args...)` at once on the blocking thread pool, so it never
+    /// blocks the loop.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        immediate.schedule(fn, repeat each args, fileID: fileID, line: line)
+    }
+
+    /// A configured immediate task definition; its `schedule` starts tasks with this configuration.
+    ///
+    /// - Parameters:
+    ///   - name: The name in logs; unset, the task is named by where it was scheduled.
+    ///   - shield: Whether shutdown awaits the task instead of cancelling it.
+    ///   - onError: Called with the task and its error when it throws.
+    ///   - always: Whether after-route and after-response tasks run even when the handler threw.
+    public func task(name: String? = nil, shield: Bool? = nil, onError: TaskErrorHandler? = nil,
+                     always: Bool? = nil) -> TaskDefinition {
+        immediate.task(name: name, shield: shield, onError: onError, always: always)
+    }
+}
+
+/// The tasks of one timing, ``TasksScheduler/afterRoute`` or ``TasksScheduler/afterResponse``;
+/// the same API as the scheduler.
+///
+/// Tasks start in the order scheduled and run concurrently. A task added after its batch
+/// started (from another task, say) starts at once.
+public struct TasksBatch: Sendable {
+    let scope: RequestTaskScope
+    /// When this batch's tasks start.
+    public let timing: TaskTiming
+
+    /// Schedules the async function `fn(args...)` for this batch's moment, on the request's loop.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: TaskConfig(),
+                       origin: "\(fileID):\(line)")
+    }
+
+    /// Schedules the sync function `fn(args...)` for this batch's moment, on the blocking pool.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: TaskConfig(),
+                       origin: "\(fileID):\(line)")
+    }
+
+    /// A configured task definition for this batch; see ``TasksScheduler/task(name:shield:onError:always:)``.
+    public func task(name: String? = nil, shield: Bool? = nil, onError: TaskErrorHandler? = nil,
+                     always: Bool? = nil) -> TaskDefinition {
+        TaskDefinition(scope: scope, timing: timing,
+                       config: TaskConfig(name: name, shield: shield, onError: onError, always: always))
+    }
+}
+
+/// A task configuration bound to a timing, from `task(name:shield:onError:always:)`; reusable.
+public struct TaskDefinition: Sendable {
+    let scope: RequestTaskScope
+    /// When tasks scheduled through this definition start.
+    public let timing: TaskTiming
+    /// The per-task configuration; unset fields come from the app default.
+    public let config: TaskConfig
+
+    /// Schedules the async function `fn(args...)` with this configuration.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: config,
+                       origin: "\(fileID):\(line)")
+    }
+
+    /// Schedules the sync function `fn(args...)` with this configuration, on the blocking pool.
+    @discardableResult
+    public func schedule<each Argument: Sendable, Success: Sendable>(
+        _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
+        _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
+    ) -> ScheduledTask<Success> {
+        scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: config,
+                       origin: "\(fileID):\(line)")
+    }
+}
+
+extension TasksScheduler: RequestDependency {
+    /// The request's scheduler, created on first use and shared by every dependency of the request.
+    public static func resolve(from request: Request) async throws -> TasksScheduler {
+        let context = request.context
+        guard let supervisor = context.services.service(TaskSupervisor.self) else {
+            throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
+        }
+        // Read before `cached`: the context's lock is not reentrant, and `make` runs under it.
+        let environment = TaskEnvironment(supervisor: supervisor, host: context.host, logger: context.logger,
+                                          requestID: context.requestID, route: context.route)
+        let scheduler = context.cached(ObjectIdentifier(TasksScheduler.self)) {
+            TasksScheduler(scope: RequestTaskScope(supervisor: supervisor, environment: environment))
+        }
+        if scheduler.scope.claimObservation() {
+            context.addObserver(scheduler.scope)
+        }
+        return scheduler
+    }
+
+    /// Refuses to start an app whose route asks for ``Tasks`` without `addTasks()`.
+    public static func checkAvailability(in environment: DependencyEnvironment) throws {
+        guard environment.services.service(TaskSupervisor.self) != nil else {
+            throw AppConfigurationError(missingSupervisorMessage(route: environment.route))
+        }
+    }
+
+    static func missingSupervisorMessage(route: String) -> String {
+        "route '\(route)' asks for Tasks, but the app has no task supervisor: call app.addTasks() before starting the app"
+    }
+}
