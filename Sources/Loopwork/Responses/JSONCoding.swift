@@ -5,11 +5,11 @@ import Foundation
 #endif
 
 /// The JSON encoder and decoder the framework uses for bodies, in one place so every route
-/// encodes alike (sorted keys would cost time on every response; output order follows the type).
+/// encodes alike. Keys are sorted so equal values always give equal bytes (caches, ETags, tests).
 enum JSONCoding {
     static func encode(_ value: some Encodable) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return Array(try encoder.encode(value))
     }
 
