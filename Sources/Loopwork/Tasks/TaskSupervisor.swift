@@ -83,7 +83,9 @@ package final class TaskSupervisor: AppService {
         let id = ObjectIdentifier(task)
         let (next, idle): ([any SupervisedTask], [CheckedContinuation<Void, Never>]) = state.withLock { state in
             state.tracked[id] = nil
-            if let index = state.waiting[state.waitingHead...].firstIndex(where: { ObjectIdentifier($0) == id }) {
+            // Only a task cancelled before it got a slot can still be in the queue.
+            if !state.running.contains(id),
+               let index = state.waiting[state.waitingHead...].firstIndex(where: { ObjectIdentifier($0) == id }) {
                 state.waiting.remove(at: index)
             }
             if state.draining {

@@ -10,7 +10,7 @@
 /// ```
 public typealias Tasks = TasksScheduler
 
-/// Schedules one request's background tasks: immediate ones with ``schedule(_:_:fileID:line:)-(_,repeat_,_,_)``,
+/// Schedules one request's background tasks: immediate ones with `schedule(fn, args...)`,
 /// later ones through ``afterRoute`` and ``afterResponse``.
 ///
 /// Every dependency of a request that asks for ``Tasks`` gets the same scheduler. Tasks outlive
