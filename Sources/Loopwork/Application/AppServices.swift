@@ -7,8 +7,9 @@ package protocol AppService: AnyObject, Sendable {
     /// Called once while the app starts, before any request is served.
     func appWillStart(logger: Logger) throws
     /// Called at shutdown after in-flight requests finished and before user shutdown hooks;
-    /// returns when the service has drained or `deadline` has passed.
-    func drain(until deadline: ContinuousClock.Instant, logger: Logger) async
+    /// returns when the service has drained or its own deadline (such as the one given to
+    /// `addTasks`) has passed.
+    func drain(logger: Logger) async
 }
 
 /// The registry of the app's services, looked up by type.

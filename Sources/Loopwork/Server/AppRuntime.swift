@@ -83,7 +83,7 @@ final class AppRuntime: Sendable {
         }
         logger.debug("connections drained")
         for service in app.services.all {
-            await service.drain(until: .now + configuration.shutdownGracePeriod, logger: logger)
+            await service.drain(logger: logger)
         }
         for hook in app.shutdownHooks { await hook() }
         for worker in workers { await worker.stop() }

@@ -144,8 +144,8 @@ package final class TaskSupervisor: AppService {
 
     /// Cancels unshielded tasks (queued blocking work is withdrawn, running async tasks are
     /// cancelled cooperatively), awaits the rest up to the deadline, and logs one summary line.
-    package func drain(until deadline: ContinuousClock.Instant, logger: Logger) async {
-        let deadline = min(deadline, ContinuousClock.now.advanced(by: shutdownDeadline))
+    package func drain(logger: Logger) async {
+        let deadline = ContinuousClock.now.advanced(by: shutdownDeadline)
         let (tasks, waitingUnshielded) = state.withLock { state in
             state.draining = true
             state.drained = DrainCounts()

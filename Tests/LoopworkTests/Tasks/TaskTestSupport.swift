@@ -396,9 +396,9 @@ struct TaskHarness {
         return (request, try await Tasks.resolve(from: request))
     }
 
-    /// Drains the supervisor as the server does at shutdown.
-    func drain(within duration: Duration = .seconds(30)) async {
-        await supervisor?.drain(until: .now.advanced(by: duration), logger: app.logger)
+    /// Drains the supervisor as the server does at shutdown (its deadline is `addTasks`').
+    func drain() async {
+        await supervisor?.drain(logger: app.logger)
     }
 }
 
