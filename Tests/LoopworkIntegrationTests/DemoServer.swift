@@ -29,17 +29,11 @@ final class DemoServer: Sendable {
         process.standardOutput = pipe
         let output = OutputCollector()
         let exited = ExitSignal()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                output.finish()
-            } else {
-                output.append(String(decoding: data, as: UTF8.self))
-            }
-        }
+        output.collect(from: pipe.fileHandleForReading)
         process.terminationHandler = { process in exited.fire(process.terminationStatus) }
         try process.run()
+        // The child has its copy; ours must go or the reader never sees end-of-file.
+        try? pipe.fileHandleForWriting.close()
         self.process = process
         self.exited = exited
         self.output = output
@@ -73,6 +67,19 @@ final class OutputCollector: @unchecked Sendable {
     private var waiters: [(String, CheckedContinuation<String?, Never>)] = []
 
     var text: String { lock.withLock { buffer } }
+
+    /// Reads `handle` to its end on a thread of its own. (FileHandle's readabilityHandler was
+    /// seen to stop firing on Linux, leaving a test waiting for output that had arrived.)
+    func collect(from handle: FileHandle) {
+        Thread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                append(String(decoding: data, as: UTF8.self))
+            }
+            finish()
+        }.start()
+    }
 
     func append(_ chunk: String) {
         let ready: [(CheckedContinuation<String?, Never>, String)] = lock.withLock {
@@ -159,16 +166,9 @@ enum Curl {
         let exited = ExitSignal()
         process.terminationHandler = { exited.fire($0.terminationStatus) }
         let collected = OutputCollector()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                collected.finish()
-            } else {
-                collected.append(String(decoding: data, as: UTF8.self))
-            }
-        }
         try process.run()
+        try? pipe.fileHandleForWriting.close()
+        collected.collect(from: pipe.fileHandleForReading)
         let status = await exited.wait()
         _ = await collected.firstLine(containing: "\u{0}")  // returns at end of output
         return Result(status: status, output: collected.text)
