@@ -1,3 +1,4 @@
+import HelloRoutes
 import Loopwork
 
 let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 8080))
