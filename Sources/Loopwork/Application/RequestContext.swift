@@ -9,7 +9,14 @@ public final class RequestContext: Sendable {
     /// A short identifier for log correlation; taken from `X-Request-ID` when the client sent one.
     public let requestID: String
     /// The logger for this request, with `request-id` in its metadata.
-    public let logger: Logger
+    ///
+    /// Built on access: most requests never log, and adding metadata allocates.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request-id"] = "\(requestID)"
+        return logger
+    }
+    private let baseLogger: Logger
     /// The app-wide services this request may use (the task supervisor, user services).
     package let services: AppServices
     /// Where background work of this request runs.
@@ -23,10 +30,8 @@ public final class RequestContext: Sendable {
     }
 
     package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost) {
-        var logger = logger
-        logger[metadataKey: "request-id"] = "\(requestID)"
         self.requestID = requestID
-        self.logger = logger
+        self.baseLogger = logger
         self.services = services
         self.host = host
     }
