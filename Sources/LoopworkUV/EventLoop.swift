@@ -66,11 +66,11 @@ public final class EventLoop: Sendable {
         core.assertInLoop(function)
     }
 
-    /// Loop thread only. Throws ``UVError/loopClosed`` once shutdown was requested: a handle or
-    /// work opened now would keep the stopping loop alive (or be closed at once).
+    /// Loop thread only. Throws ``UVError/loopClosed`` once the stop is closing the handles: a
+    /// handle or work opened then would keep the stopping loop alive.
     func checkAccepting(_ function: StaticString = #function) throws(UVError) {
         assertInLoop(function)
-        if core.isStopRequested { throw UVError.loopClosed }
+        if !core.isAcceptingHandles { throw UVError.loopClosed }
     }
 
     var uvLoop: UnsafeMutablePointer<uv_loop_t> { core.uvLoop }

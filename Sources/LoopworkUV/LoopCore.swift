@@ -113,8 +113,10 @@ final class LoopCore: @unchecked Sendable {
         precondition(inEventLoop, "\(function) must be called on the event loop's thread")
     }
 
-    /// Whether shutdown was requested; new handles and work are refused from then on.
-    var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+    /// Whether the loop still accepts new handles and work: until the stop closes every handle.
+    /// Jobs accepted before the shutdown request run normally; what they open is closed with
+    /// the rest.
+    var isAcceptingHandles: Bool { state.withLock { $0.phase == .running } }
 
     var closeStatus: Int32? { state.withLock { $0.closeStatus } }
 

@@ -42,18 +42,33 @@ struct LifecycleTests {
         #expect(!loop.execute {})
     }
 
-    @Test func shutdownFromTheLoopThreadCompletesAsynchronously() async throws {
+    @Test func shutdownFromTheLoopThreadCompletesAsynchronouslyAndRefusesNewHandlesWhileClosing() async throws {
         let loop = try EventLoop()
-        let refused: (timer: UVError?, work: UVError?, execute: Bool) = await withCheckedContinuation { continuation in
+        let keep = Locked<[LoopBoundBox<TCPConnection>]>([])
+        let refused: (timer: UVError?, work: UVError?, execute: Bool, jobStillRan: Bool) = await withCheckedContinuation { continuation in
             loop.execute {
-                loop.shutdown()  // on the loop: only starts the shutdown
-                var timerError: UVError?
-                var workError: UVError?
-                do throws(UVError) { _ = try loop.scheduleTimer(after: .seconds(3600)) {} } catch { timerError = error }
-                do throws(UVError) { _ = try loop.queueWork({ 1 }) { _ in } } catch { workError = error }
-                continuation.resume(returning: (timerError, workError, loop.execute {}))
+                do {
+                    let listener = try TCPListener.listen(on: loop, host: "127.0.0.1", port: 0) { accepted in
+                        keep.withLock { $0.append(LoopBoundBox(accepted)) }
+                        // Called while the stop closes every handle: nothing new may open now.
+                        accepted.startReading(onBytes: { _ in }, onEnd: { _ in
+                            var timerError: UVError?
+                            var workError: UVError?
+                            do throws(UVError) { _ = try loop.scheduleTimer(after: .seconds(3600)) {} } catch { timerError = error }
+                            do throws(UVError) { _ = try loop.queueWork({ 1 }) { _ in } } catch { workError = error }
+                            continuation.resume(returning: (timerError, workError, loop.execute {}, true))
+                        })
+                        loop.shutdown()  // on the loop: only starts the shutdown, returns at once
+                        // Until the stop starts closing handles the loop works normally; it closes this timer too.
+                        _ = try? loop.scheduleTimer(after: .seconds(3600)) {}
+                    }
+                    TCPConnection.connect(on: loop, host: "127.0.0.1", port: listener.localPort) { _ in }
+                } catch {
+                    continuation.resume(returning: (nil, nil, true, false))
+                }
             }
         }
+        #expect(refused.jobStillRan)
         #expect(refused.timer == .loopClosed)
         #expect(refused.work == .loopClosed)
         #expect(refused.execute == false)
