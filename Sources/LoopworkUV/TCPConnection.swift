@@ -114,7 +114,9 @@ public final class TCPConnection: LoopHandle {
     /// connection closed first).
     ///
     /// When nothing is queued, `uv_try_write` is tried first; if it takes every byte, libuv will
-    /// make no callback, so `completion` runs synchronously, before `write` returns.
+    /// make no callback, so `completion` runs synchronously, before `write` returns. It also runs
+    /// synchronously with an error when the connection is already closing (`ECANCELED`) or the
+    /// immediate write fails (`EPIPE`, `ECONNRESET`). Otherwise it runs from the `uv_write` callback.
     public func write(_ bytes: [UInt8], completion: ((UVError?) -> Void)? = nil) {
         loop.assertInLoop()
         guard !isClosing else {

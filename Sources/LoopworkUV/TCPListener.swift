@@ -6,6 +6,9 @@ import Glibc
 /// A listening TCP socket on a loop. Loop-bound.
 public final class TCPListener: LoopHandle {
     private let onConnection: (TCPConnection) -> Void
+    /// Called on the loop when accepting a pending connection fails (`EMFILE`, `ENFILE`, ...);
+    /// the listener keeps listening. Unset, such failures are dropped.
+    public var onAcceptError: ((UVError) -> Void)?
     /// The port the socket is bound to.
     public private(set) var localPort = 0
 
@@ -79,8 +82,15 @@ public final class TCPListener: LoopHandle {
 
     private func accept(status: Int32) {
         // A failed accept (EMFILE, ...) concerns one pending connection; the listener goes on.
-        guard status == 0, !isClosing else { return }
-        guard let connection = try? TCPConnection.makeAccepted(on: loop, from: loopwork_tcp_as_stream(tcp)) else { return }
-        onConnection(connection)
+        guard !isClosing else { return }
+        guard status == 0 else {
+            onAcceptError?(UVError(code: status, operation: "uv_listen"))
+            return
+        }
+        do {
+            onConnection(try TCPConnection.makeAccepted(on: loop, from: loopwork_tcp_as_stream(tcp)))
+        } catch {
+            onAcceptError?(error)
+        }
     }
 }
