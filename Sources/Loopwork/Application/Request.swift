@@ -28,7 +28,7 @@ public struct Request: Sendable {
         self.head = head
         self.body = body
         let target = head.path ?? "/"
-        if let questionMark = target.firstIndex(of: "?") {
+        if let questionMark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = String(target[..<questionMark])
             self.query = QueryParameters(parsing: target[target.index(after: questionMark)...])
         } else {

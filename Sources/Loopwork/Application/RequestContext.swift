@@ -16,7 +16,8 @@ public final class RequestContext: Sendable {
         logger[metadataKey: "request-id"] = "\(requestID)"
         return logger
     }
-    private let baseLogger: Logger
+    /// The app's logger without the request's metadata; its level decides what is logged.
+    let baseLogger: Logger
     /// The app-wide services this request may use (the task supervisor, user services).
     package let services: AppServices
     /// Where background work of this request runs.

@@ -13,6 +13,8 @@ public struct RequestLoggingMiddleware: Middleware {
     public init(level: Logger.Level = .info) { self.level = level }
 
     public func respond(to request: Request, next: Responder) async throws -> Response {
+        // Below the logger's level the line is never written: skip the clock and the metadata.
+        guard request.context.baseLogger.logLevel <= level else { return try await next(request) }
         let start = ContinuousClock.now
         let response = try await next(request)
         let elapsed = ContinuousClock.now - start

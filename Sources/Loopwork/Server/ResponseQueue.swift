@@ -22,7 +22,11 @@ struct ResponseQueue {
 
     /// Appends a slot and returns its sequence number.
     mutating func append(_ slot: Slot) -> Int {
-        if head > 32, head * 2 > slots.count {
+        if head == slots.count, head > 0 {
+            // Everything was written: start over without moving anything.
+            slots.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 32, head * 2 > slots.count {
             slots.removeFirst(head)
             head = 0
         }

@@ -76,6 +76,16 @@ actor WorkerServer {
                             keepAlive: keepAlive, isHead: isHead, context: context)
     }
 
+    /// ``complete(connection:sequence:response:version:keepAlive:isHead:context:)`` for a caller
+    /// already running on the loop's thread, without a task switch.
+    nonisolated func completeOnLoop(connection id: Int, sequence: Int, response: Response, version: HTTPVersion,
+                                    keepAlive: Bool, isHead: Bool, context: RequestContext) {
+        assumeIsolated { server in
+            server.complete(connection: id, sequence: sequence, response: response, version: version,
+                            keepAlive: keepAlive, isHead: isHead, context: context)
+        }
+    }
+
     func connectionClosed(_ id: Int) {
         connections[id] = nil
         worker.logger.trace("connection closed", metadata: ["worker": "\(worker.index)", "connection": "\(id)", "open": "\(connections.count)"])
