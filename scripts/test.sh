@@ -31,7 +31,11 @@ echo "== build (no warnings allowed)"
 build_without_warnings --build-tests
 
 echo "== unit and integration tests"
-swift test --skip-build
+# An outer bound: a test stuck on a continuation ignores Swift Testing's time limits.
+timeout 1200 swift test --skip-build
+
+echo "== compile-failure snippets (schedule's compile-time checks)"
+./scripts/check-compile-failures.sh "$(swift build --show-bin-path)"
 
 echo "== release build"
 build_without_warnings -c release --product loopwork-demo

@@ -2,12 +2,16 @@
 import Glibc
 #endif
 import Foundation
+import LoopworkUV
 
 /// A blocking TCP client socket for tests: raw bytes in and out, for cases no HTTP client
 /// would send (malformed requests, pipelining, half-close). Its blocking calls run on a thread
 /// of their own, never on Swift's cooperative pool.
 public final class TestSocket: Sendable {
-    private let descriptor: Int32
+    private let state: Locked<Int32>
+
+    /// The socket while it is open, -1 after ``reset()`` closed it.
+    private var descriptor: Int32 { state.withLock { $0 } }
 
     /// Connects to `host:port` (IPv4).
     ///
@@ -31,10 +35,13 @@ public final class TestSocket: Sendable {
         }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        descriptor = fd
+        state = Locked(fd)
     }
 
-    deinit { Glibc.close(descriptor) }
+    deinit {
+        let fd = descriptor
+        if fd >= 0 { Glibc.close(fd) }
+    }
 
     /// Sends every byte.
     public func send(_ bytes: [UInt8]) async throws {
@@ -76,11 +83,17 @@ public final class TestSocket: Sendable {
     /// Closes the sending side (TCP FIN) while still reading.
     public func shutdownWrite() { shutdown(descriptor, Int32(SHUT_WR)) }
 
-    /// Closes with a reset (RST) instead of an orderly FIN, like a client that vanished.
+    /// Closes with a reset (RST) instead of an orderly FIN, like a client that vanished: a zero
+    /// linger time makes `close` discard unsent data and reset. Later sends and receives fail.
     public func reset() {
+        let fd = state.withLock { fd in
+            defer { fd = -1 }
+            return fd
+        }
+        guard fd >= 0 else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        shutdown(descriptor, Int32(SHUT_RDWR))
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        Glibc.close(fd)
     }
 
     /// Runs a blocking call on a fresh thread and resumes with its result.

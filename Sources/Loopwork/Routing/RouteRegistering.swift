@@ -81,16 +81,18 @@ extension RouteRegistering {
         convert: @escaping @Sendable (Result) throws -> Response
     ) {
         let responder: RouteResponder = { request in
-            let result: Result
+            // The route has succeeded only once its result is a response: a result that fails to
+            // encode answers 500, so it must discard after-route work like a throwing handler.
+            let response: Response
             do {
                 let dependencies = (repeat try await (each D).resolve(from: request))
-                result = try await handler(repeat each dependencies)
+                response = try convert(try await handler(repeat each dependencies))
             } catch {
                 request.context.handlerFinished(succeeded: false)
                 throw error
             }
             request.context.handlerFinished(succeeded: true)
-            return try convert(result)
+            return response
         }
         let check: @Sendable (DependencyEnvironment) throws -> Void = { environment in
             _ = (repeat try (each D).checkAvailability(in: environment))

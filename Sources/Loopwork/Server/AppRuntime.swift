@@ -88,7 +88,9 @@ final class AppRuntime: Sendable {
         for hook in app.shutdownHooks { await hook() }
         for worker in workers { await worker.stop() }
         logger.debug("workers stopped")
-        for loop in loops { await loop.shutdownGracefully() }
+        for (index, loop) in loops.enumerated() {
+            await close(loop, index: index, logger: logger)
+        }
         logger.info("stopped")
         let waiters = state.withLock { state in
             state.stopped = true
@@ -96,6 +98,49 @@ final class AppRuntime: Sendable {
             return state.waiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// How long a loop may take to close once its handles are closed. Only blocking work still
+    /// running on libuv's pool (abandoned by the task drain at its deadline) delays it: libuv
+    /// cannot close a loop under running work, and the work cannot be interrupted.
+    private static let loopCloseAllowance: Duration = .seconds(2)
+
+    /// Shuts `loop` down; if running pool work keeps it open past the allowance, says so and
+    /// leaves the loop to close by itself when the work returns, so shutdown never hangs on it.
+    private func close(_ loop: EventLoop, index: Int, logger: Logger) async {
+        // The first of "closed" and "allowance over" decides; a waiter arriving later reads it.
+        let outcome = Locked<(result: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
+        let settle: @Sendable (Bool) -> Void = { closed in
+            let waiter = outcome.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard state.result == nil else { return nil }
+                state.result = closed
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: closed)
+        }
+        let closing = Task {
+            await loop.shutdownGracefully()
+            settle(true)
+        }
+        let timer = Task {
+            try? await Task.sleep(for: Self.loopCloseAllowance)
+            settle(false)
+        }
+        let closed = await withCheckedContinuation { continuation in
+            let settled = outcome.withLock { state -> Bool? in
+                if state.result == nil { state.waiter = continuation }
+                return state.result
+            }
+            if let settled { continuation.resume(returning: settled) }
+        }
+        timer.cancel()
+        if !closed {
+            logger.warning("event loop still busy with blocking work past the shutdown deadline; it closes when that work returns", metadata: [
+                "worker": "\(index)",
+            ])
+            _ = closing  // keeps closing in the background
+        }
     }
 
     func waitUntilStopped() async {

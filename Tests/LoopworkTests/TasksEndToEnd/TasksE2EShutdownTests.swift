@@ -154,9 +154,7 @@ struct TasksE2EShutdownTests {
             group.cancelAll()
         }
         let returned = !timedOut.withLock { $0 }
-        withKnownIssue("closing the loop waits for running uv_queue_work (LoopCore.beginStop), so shutdown hangs until the blocking function returns") {
-            #expect(returned, "shutdown returned while the blocking task was still running")
-        }
+        #expect(returned, "shutdown returned while the blocking task was still running")
         gate.open()
         await shutdown.value
         #expect(stopped.isOpen)
