@@ -15,6 +15,23 @@ enum JSONText {
         return out
     }
 
+    /// A flat object of string members with sorted keys, the same bytes `JSONEncoder` with
+    /// `.sortedKeys` gives, without its cost.
+    static func object(_ members: [String: String]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(2 + members.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        var first = true
+        for key in members.keys.sorted() {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendString(members[key] ?? "", to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in string.utf8 {

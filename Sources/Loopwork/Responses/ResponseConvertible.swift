@@ -28,6 +28,13 @@ extension Array: ResponseConvertible where Element == UInt8 {
     }
 }
 
+extension Dictionary: ResponseConvertible where Key == String, Value == String {
+    /// A JSON object, such as `["status": "ok"]`: the most common small answer, encoded directly.
+    public func makeResponse() throws -> Response {
+        Response(status: .ok, headerFields: [:], json: JSONText.object(self))
+    }
+}
+
 extension HTTPError: ResponseConvertible {
     public func makeResponse() throws -> Response { response }
 }
