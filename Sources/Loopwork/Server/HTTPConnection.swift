@@ -18,6 +18,7 @@ final class HTTPConnection {
     /// No further requests are read: a `Connection: close` request, a parse error, EOF or shutdown.
     private var acceptingRequests = true
     private var readingPaused = false
+    private var flushScheduled = false
     private var peerClosedInput = false
     private(set) var isClosed = false
     private var lastActivity: ContinuousClock.Instant
@@ -132,7 +133,7 @@ final class HTTPConnection {
         worker.serializer.writeResponse(response.head, body: response.body, version: version,
                                         keepAlive: keepAlive, isHeadRequest: isHead, into: &bytes)
         if responses.fill(sequence, bytes: bytes, closeAfter: !keepAlive) {
-            flush()
+            flushSoon()
         }
     }
 
@@ -145,6 +146,30 @@ final class HTTPConnection {
         worker.serializer.writeResponse(response.head, body: response.body, version: .http1_1,
                                         keepAlive: false, isHeadRequest: false, into: &bytes)
         _ = responses.append(.init(bytes: bytes, context: nil, closeAfter: true, startedAt: .now))
+        flush()
+    }
+
+    /// Writes now, unless later pipelined requests are still being answered: their handler tasks
+    /// are already queued on the loop, so writing once after them sends one batch instead of a
+    /// write per response. A lone request (the common case) is written at once.
+    private func flushSoon() {
+        guard responses.oldestPending != nil else {
+            flush()
+            return
+        }
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let accepted = worker.loop.execute { [server, id] in
+            server.assumeIsolated { $0.connection(id)?.scheduledFlush() }
+        }
+        if !accepted {
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    fileprivate func scheduledFlush() {
+        flushScheduled = false
         flush()
     }
 
