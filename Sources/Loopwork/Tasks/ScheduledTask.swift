@@ -34,9 +34,21 @@ enum TaskBody<Success: Sendable>: Sendable {
 struct TaskEnvironment: Sendable {
     let supervisor: TaskSupervisor
     let host: any TaskExecutionHost
-    let logger: Logger
+    /// The app's logger without metadata; ``logger`` adds it when a line is actually written.
+    let baseLogger: Logger
     let requestID: String
     let route: String?
+    /// The task's name, once the environment belongs to one task.
+    var taskName: String?
+
+    /// The logger with `request-id` (and `task`) metadata. Built on use: adding metadata
+    /// allocates, and most tasks never log.
+    var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request-id"] = "\(requestID)"
+        if let taskName { logger[metadataKey: "task"] = "\(taskName)" }
+        return logger
+    }
 }
 
 /// A handle on one background task: its configuration, state, start signal and result.
@@ -92,10 +104,9 @@ public final class ScheduledTask<Success: Sendable>: ScheduledTaskProtocol {
         self.config = config
         self.timing = timing
         self.body = body
-        var logger = environment.logger
-        logger[metadataKey: "task"] = "\(name)"
-        self.environment = TaskEnvironment(supervisor: environment.supervisor, host: environment.host, logger: logger,
-                                           requestID: environment.requestID, route: environment.route)
+        var environment = environment
+        environment.taskName = name
+        self.environment = environment
         storage = Locked(State(scheduledAt: .now))
     }
 

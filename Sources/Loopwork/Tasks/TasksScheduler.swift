@@ -143,7 +143,7 @@ extension TasksScheduler: RequestDependency {
             throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
         }
         // Read before `cached`: the context's lock is not reentrant, and `make` runs under it.
-        let environment = TaskEnvironment(supervisor: supervisor, host: context.host, logger: context.logger,
+        let environment = TaskEnvironment(supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
                                           requestID: context.requestID, route: context.route)
         let scheduler = context.cached(ObjectIdentifier(TasksScheduler.self)) {
             TasksScheduler(scope: RequestTaskScope(supervisor: supervisor, environment: environment))
