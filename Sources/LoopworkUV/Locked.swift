@@ -9,9 +9,9 @@ import Darwin
 ///
 /// A pthread lock rather than `Synchronization.Mutex`: on Linux the latter produced
 /// ThreadSanitizer false positives, and the suite runs under TSan.
+// @unchecked: `value` is only read or written inside `withLock`, which holds `mutex`, so no two
+// threads ever touch it at once; the mutex itself is allocated once and never moved.
 package final class Locked<Value>: @unchecked Sendable {
-    // @unchecked: `value` is only read or written inside `withLock`, which holds `mutex`, so no two
-    // threads ever touch it at once; the mutex itself is allocated once and never moved.
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -13,10 +13,10 @@ enum LoopJob {
 
 /// The thread-safe heart of an ``EventLoop``: the `uv_loop_t`, its thread, and the queue that
 /// other threads feed through one `uv_async_t`.
+// @unchecked: `uvLoop`, `wakeup`, `readBuffer` and `pendingWork` are touched only on the loop thread (after
+// `init` finished, before the thread was started); everything shared across threads is in
+// `state` (a pthread lock) or `threadID` (an atomic).
 final class LoopCore: @unchecked Sendable {
-    // @unchecked: `uvLoop`, `wakeup`, `readBuffer` and `pendingWork` are touched only on the loop thread (after
-    // `init` finished, before the thread was started); everything shared across threads is in
-    // `state` (a pthread lock) or `threadID` (an atomic).
     let uvLoop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     let readBuffer: UnsafeMutableRawBufferPointer

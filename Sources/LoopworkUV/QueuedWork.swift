@@ -41,9 +41,9 @@ private final class WorkContext {
 }
 
 /// Holds a result between the pool thread that produced it and the loop thread that reads it.
+// @unchecked: written once on a pool thread inside the work callback and read on the loop
+// thread in the after-work callback; libuv's queue mutex orders the two.
 private final class ResultSlot<T>: @unchecked Sendable {
-    // @unchecked: written once on a pool thread inside the work callback and read on the loop
-    // thread in the after-work callback; libuv's queue mutex orders the two.
     var value: Result<T, any Error>?
 }
 

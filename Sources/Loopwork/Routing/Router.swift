@@ -3,10 +3,10 @@ import HTTPTypes
 /// Finds the route for a method and path: a tree of path segments, literal children tried before a
 /// parameter child. Built while the app is configured, read-only once it serves.
 struct Router: Sendable {
+    // @unchecked: nodes are mutated only while routes are registered, under the app's
+    // registration lock; once the app starts serving, the tree is never mutated again and
+    // is only read.
     private final class Node: @unchecked Sendable {
-        // @unchecked: nodes are mutated only while routes are registered, under the app's
-        // registration lock; once the app starts serving, the tree is never mutated again and
-        // is only read.
         var literals: [String: Node] = [:]
         var parameter: (name: String, node: Node)?
         var routes: [HTTPRequest.Method: Route] = [:]

@@ -5,9 +5,9 @@ import LoopworkUV
 ///
 /// libuv objects such as a queued work request may be touched only on their loop's thread; this
 /// box lets a `Sendable` closure hold one and open it after hopping onto the loop.
+// @unchecked: `value` is reachable only through `withValue`, which traps unless the caller
+// is on `loop`'s thread, so the value is never touched by two threads.
 struct LoopBound<Value>: @unchecked Sendable {
-    // @unchecked: `value` is reachable only through `withValue`, which traps unless the caller
-    // is on `loop`'s thread, so the value is never touched by two threads.
     private let value: Value
     let loop: EventLoop
 
