@@ -37,6 +37,10 @@ timeout 1200 swift test --skip-build
 echo "== compile-failure snippets (schedule's compile-time checks)"
 ./scripts/check-compile-failures.sh "$(swift build --show-bin-path)"
 
+echo "== the same tests under ThreadSanitizer (a reported race fails the run)"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+timeout 1200 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
+
 echo "== release build"
 build_without_warnings -c release --product loopwork-demo
 
