@@ -152,6 +152,19 @@ struct ServerTests {
         await running.shutdown()
     }
 
+    @Test func handlerPastTheRequestTimeoutIsAnswered503() async throws {
+        let gates = Gates()
+        let configuration = AppConfiguration(workers: 1, requestTimeout: .milliseconds(300))
+        let running = try await makeApp(configuration, gates: gates).start(host: "127.0.0.1", port: 0)
+        let socket = try TestSocket(port: running.port)
+        try await socket.send("GET /wait/forever HTTP/1.1\r\nHost: x\r\n\r\n")
+        let answer = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 503"))
+        #expect(answer.contains("request timed out"))
+        gates["forever"].open()  // the handler still finishes; its late answer goes nowhere
+        await running.shutdown()
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         let running = try await makeApp(AppConfiguration(workers: 1, idleTimeout: .milliseconds(300))).start(host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
