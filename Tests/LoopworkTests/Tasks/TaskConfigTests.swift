@@ -57,7 +57,7 @@ struct TaskConfigTests {
         let harness = TaskHarness(maxConcurrentTasks: 2)
         let (_, tasks) = try await harness.scheduler()
         let log = TaskEventLog()
-        let gates = (0..<6).map { _ in TaskTestSignal() }
+        let gates = (0..<6).map { _ in Gate() }
         var handles: [ScheduledTask<Int>] = []
         for index in 0..<6 {
             handles.append(tasks.schedule({ (index: Int) async in
@@ -98,7 +98,7 @@ struct TaskConfigTests {
     @Test func cancellingAWaitingTaskGivesItsTurnToTheNext() async throws {
         let harness = TaskHarness(maxConcurrentTasks: 1)
         let (_, tasks) = try await harness.scheduler()
-        let gate = TaskTestSignal()
+        let gate = Gate()
         let running = tasks.schedule({ () async in await gate.wait() })
         let cancelled = tasks.schedule({ () async in "never" })
         let next = tasks.schedule({ () async in "next" })

@@ -1,5 +1,6 @@
 import Logging
 import Loopwork
+import LoopworkUV
 import Testing
 
 // Rule 5 (handler throws: later tasks discarded, never silently; `always` runs them) and
@@ -11,7 +12,7 @@ import Testing
 
 /// Records what error handlers received.
 private final class HandlerRecord: Sendable {
-    let calls = TaskTestLock<[(name: String, state: ScheduledTaskState, error: String)]>([])
+    let calls = Locked<[(name: String, state: ScheduledTaskState, error: String)]>([])
 
     var handler: TaskErrorHandler {
         TaskErrorHandler { task, error in
@@ -140,7 +141,7 @@ struct TaskFailureTests {
         let harness = TaskHarness()
         let (_, tasks) = try await harness.scheduler()
         let throwing = TaskErrorHandler { _, _ in throw TaskTestFailure("handler broke") }
-        let gate = TaskTestSignal()
+        let gate = Gate()
         let bystander = tasks.task(name: "bystander").schedule({ () async in await gate.wait(); return 1 })
         let failing = tasks.task(name: "failing", onError: throwing).schedule(chargeCard, "z")
         await #expect(throws: TaskTestFailure("card declined")) { try await failing.value }

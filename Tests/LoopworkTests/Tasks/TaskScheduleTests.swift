@@ -1,4 +1,5 @@
 import Loopwork
+import LoopworkUV
 import Testing
 
 // Rule 1 (schedule takes any function with type-checked arguments and returns a handle) and
@@ -108,7 +109,7 @@ struct TaskScheduleTests {
     @Test func cancelPendingTaskNeverRunsAndReleasesWaiters() async throws {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler()
-        let ran = TaskTestLock(false)
+        let ran = Locked(false)
         let task = tasks.afterResponse.schedule({ () async in ran.withLock { $0 = true } })
         task.cancel()
         #expect(task.state == .cancelled)

@@ -1,11 +1,12 @@
 import HTTPTypes
 import Loopwork
+import LoopworkUV
 import Testing
 
 // Every example of the fastapi-tasks API reference, translated to Swift and run through the
 // router: the route's own hooks report the handler milestone; the test reports the response's.
 
-private let record = TaskTestLock<[String]>([])
+private let record = Locked<[String]>([])
 private let finished = TaskEventLog()
 
 @Sendable private func myTask() async { finished.record("my_task") }
@@ -70,12 +71,12 @@ struct TaskSeedExampleTests {
 
     @Test func configuredTask() async throws {
         let harness = TaskHarness()
-        let handled = TaskTestSignal()
+        let handled = Gate()
         let myErrorHandler = TaskErrorHandler { task, _ in
             if task.config.name == "my_task" { handled.open() }
         }
         @Sendable func failing(_ arg1: Int, _ arg2: Int) async throws { throw TaskTestFailure("\(arg1 + arg2)") }
-        let handle = TaskTestLock<ScheduledTask<Void>?>(nil)
+        let handle = Locked<ScheduledTask<Void>?>(nil)
         harness.app.post("/configured") { (tasks: Tasks) in
             handle.withLock {
                 $0 = tasks.task(name: "my_task", shield: true, onError: myErrorHandler).schedule(failing, 1, 2)
@@ -93,7 +94,7 @@ struct TaskSeedExampleTests {
     @Test func batchExample() async throws {
         let harness = TaskHarness()
         let log = TaskEventLog()
-        let handles = TaskTestLock<[ScheduledTask<Void>]>([])
+        let handles = Locked<[ScheduledTask<Void>]>([])
         harness.app.post("/batch-example") { (tasks: Tasks) in
             let scheduled = [
                 tasks.afterRoute.schedule({ () async in log.record("task1") }),
@@ -147,7 +148,7 @@ struct TaskSeedExampleTests {
 
     @Test func typeHints() async throws {
         let harness = TaskHarness()
-        let handle = TaskTestLock<ScheduledTask<[String: String]>?>(nil)
+        let handle = Locked<ScheduledTask<[String: String]>?>(nil)
         harness.app.post("/typed") { (tasks: Tasks) in
             let task: ScheduledTask<[String: String]> = tasks.schedule(myFunction, 42, "hello")
             handle.withLock { $0 = task }
@@ -160,8 +161,8 @@ struct TaskSeedExampleTests {
 
     @Test func handlerThatThrowsThroughTheRouterDiscards() async throws {
         let harness = TaskHarness()
-        let handle = TaskTestLock<ScheduledTask<Void>?>(nil)
-        let immediateRan = TaskTestSignal()
+        let handle = Locked<ScheduledTask<Void>?>(nil)
+        let immediateRan = Gate()
         harness.app.post("/orders") { (tasks: Tasks) -> [String: String] in
             tasks.schedule({ () async in immediateRan.open() })
             handle.withLock { $0 = tasks.afterResponse.task(name: "confirmation").schedule({ () async in }) }
@@ -176,7 +177,7 @@ struct TaskSeedExampleTests {
 
     @Test func aUserDependencyAndTheHandlerShareTheScheduler() async throws {
         let harness = TaskHarness()
-        let same = TaskTestLock<Bool?>(nil)
+        let same = Locked<Bool?>(nil)
         harness.app.post("/orders") { (tasks: Tasks, audit: AuditTrail) in
             same.withLock { $0 = tasks === audit.tasks }
             return ["status": "ok"]

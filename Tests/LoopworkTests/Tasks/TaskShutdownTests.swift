@@ -1,5 +1,6 @@
 import Logging
 import Loopwork
+import LoopworkUV
 import Testing
 
 // Rule 11: at shutdown, unshielded tasks are cancelled (queued blocking work withdrawn), shielded
@@ -11,7 +12,7 @@ struct TaskShutdownTests {
     @Test func shutdownCancelsUnshieldedAndAwaitsShielded() async throws {
         let harness = TaskHarness()
         let (_, tasks) = try await harness.scheduler()
-        let release = TaskTestSignal()
+        let release = Gate()
         let unshielded = tasks.task(name: "sleeper").schedule({ () async throws in
             try await Task.sleep(for: .seconds(3600))
         })
@@ -43,7 +44,7 @@ struct TaskShutdownTests {
         let harness = TaskHarness(poolThreads: 1)
         let (_, tasks) = try await harness.scheduler()
         harness.host.pool.hold()
-        let ran = TaskTestLock<[String]>([])
+        let ran = Locked<[String]>([])
         let unshielded = tasks.schedule({ () in ran.withLock { $0.append("unshielded") } })
         let shielded = tasks.task(shield: true).schedule({ () in ran.withLock { $0.append("shielded") } })
 
@@ -82,7 +83,7 @@ struct TaskShutdownTests {
     @Test func theDeadlineIsRespectedAndAbandonedTasksAreNamed() async throws {
         let harness = TaskHarness(shutdownDeadline: .milliseconds(50))
         let (_, tasks) = try await harness.scheduler()
-        let release = TaskTestSignal()
+        let release = Gate()
         let stuck = tasks.task(name: "stuck", shield: true).schedule({ () async in await release.wait() })
         #expect(await stuck.started.wait())
 

@@ -2,64 +2,13 @@ import Dispatch
 import HTTPTypes
 import Logging
 import Loopwork
+import LoopworkUV
 import Metrics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// A value behind a pthread mutex, for the tests' own bookkeeping (TSan-friendly).
-final class TaskTestLock<Value>: @unchecked Sendable {
-    // @unchecked: `value` is only touched inside `withLock`, which holds the mutex.
-    private var value: Value
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init(_ value: Value) {
-        self.value = value
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    @discardableResult
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
-    }
-}
-
-/// A one-shot async signal: `open()` releases every waiter, now and later.
-final class TaskTestSignal: Sendable {
-    private let state = TaskTestLock<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    var isOpen: Bool { state.withLock { $0.open } }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLock { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
-            }
-            if open { continuation.resume() }
-        }
-    }
-}
 
 /// A gate a blocking (pool-thread) function waits on.
 final class TaskThreadGate: Sendable {
@@ -70,7 +19,7 @@ final class TaskThreadGate: Sendable {
 
 /// An ordered record of events, awaitable by count.
 final class TaskEventLog: Sendable {
-    private let state = TaskTestLock<(events: [String], waiters: [(Int, CheckedContinuation<Void, Never>)])>(([], []))
+    private let state = Locked<(events: [String], waiters: [(Int, CheckedContinuation<Void, Never>)])>(([], []))
 
     func record(_ event: String) {
         let ready = state.withLock { state in
@@ -169,7 +118,7 @@ final class TaskTestPool: Sendable {
         let work: @Sendable () -> Void
         let completion: @Sendable (Bool) -> Void
     }
-    private let state = TaskTestLock<(items: [Item], nextID: Int, held: Bool, started: Int)>(([], 0, false, 0))
+    private let state = Locked<(items: [Item], nextID: Int, held: Bool, started: Int)>(([], 0, false, 0))
     private let available = DispatchSemaphore(value: 0)
     private let threads: Int
 
@@ -279,7 +228,7 @@ final class TaskLogCapture: Sendable {
         let metadata: [String: String]
     }
 
-    private let entries = TaskTestLock<[Entry]>([])
+    private let entries = Locked<[Entry]>([])
 
     var logger: Logger {
         var logger = Logger(label: "loopwork-tests") { _ in TaskCapturingLogHandler(capture: self) }
@@ -316,8 +265,8 @@ struct TaskCapturingLogHandler: LogHandler {
 
 /// A metrics factory recording counter totals and timer samples by label and dimensions.
 final class TaskTestMetrics: MetricsFactory {
-    private let values = TaskTestLock<[String: Int64]>([:])
-    private let samples = TaskTestLock<[String: [Int64]]>([:])
+    private let values = Locked<[String: Int64]>([:])
+    private let samples = Locked<[String: [Int64]]>([:])
 
     static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
         ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")

@@ -1,4 +1,5 @@
 import Loopwork
+import LoopworkUV
 import Testing
 
 // Rule 3 (nothing awaited; immediate / after-route / after-response moments), rule 4 (order),
@@ -9,7 +10,7 @@ struct TaskTimingTests {
     @Test func immediateTaskStartsWhileTheHandlerIsStillRunning() async throws {
         let harness = TaskHarness()
         let (_, tasks) = try await harness.scheduler()
-        let ran = TaskTestSignal()
+        let ran = Gate()
         let task = tasks.schedule({ () async in ran.open() })
         // The "handler" is suspended here and has not finished: the task runs anyway.
         await ran.wait()
@@ -59,7 +60,7 @@ struct TaskTimingTests {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler()
         let log = TaskEventLog()
-        let second = TaskTestSignal()
+        let second = Gate()
         // The first task waits for the second: it only finishes if they run concurrently.
         let first = tasks.afterRoute.schedule({ () async in
             log.record("1")
@@ -79,7 +80,7 @@ struct TaskTimingTests {
 
     @Test func tasksOutliveTheRequest() async throws {
         let harness = TaskHarness()
-        let gate = TaskTestSignal()
+        let gate = Gate()
         var handles: [ScheduledTask<Void>] = []
         do {
             let (request, tasks) = try await harness.scheduler()
@@ -96,7 +97,7 @@ struct TaskTimingTests {
     @Test func clientGoneBeforeTheWriteStillRunsAfterResponseTasksOnce() async throws {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler()
-        let runs = TaskTestLock(0)
+        let runs = Locked(0)
         let task = tasks.afterResponse.schedule({ () async in runs.withLock { $0 += 1 } })
         request.context.handlerFinished(succeeded: true)
         request.context.responseFinished(delivered: false)
@@ -119,7 +120,7 @@ struct TaskTimingTests {
     @Test func lateAdditionToAStartedAfterResponseBatchStartsAtOnce() async throws {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler()
-        let inner = TaskTestLock<ScheduledTask<String>?>(nil)
+        let inner = Locked<ScheduledTask<String>?>(nil)
         // An after-response task schedules another after-response task: the batch already
         // started, so the new task starts at once (the original drops it).
         let outer = tasks.afterResponse.schedule({ () async in

@@ -1,5 +1,6 @@
 import Logging
 import Loopwork
+import LoopworkUV
 import LoopworkTesting
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 
 /// A value a handler hands to the test (a task handle, say), awaitable until it is set.
 final class Captured<Value: Sendable>: Sendable {
-    private let state = TaskTestLock<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
+    private let state = Locked<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
 
     func set(_ value: Value) {
         let waiters = state.withLock { state in
@@ -35,7 +36,7 @@ final class Captured<Value: Sendable>: Sendable {
 
 /// Counts how often something ran.
 final class RunCounter: Sendable {
-    private let count = TaskTestLock(0)
+    private let count = Locked(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
@@ -89,7 +90,7 @@ final class EndToEndLogs: Sendable {
         let metadata: [String: String]
     }
 
-    private let state = TaskTestLock<(entries: [Entry], waiters: [(String, Int, CheckedContinuation<Void, Never>)])>(([], []))
+    private let state = Locked<(entries: [Entry], waiters: [(String, Int, CheckedContinuation<Void, Never>)])>(([], []))
 
     var logger: Logger {
         var logger = Logger(label: "loopwork-e2e") { _ in EndToEndLogHandler(logs: self) }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import Loopwork
+import LoopworkUV
 import LoopworkTesting
 import Testing
 
@@ -16,7 +17,7 @@ struct TasksE2EShutdownTests {
         let sleeper = Captured<ScheduledTask<String>>()
         let ledger = Captured<ScheduledTask<String>>()
         let receipt = Captured<ScheduledTask<String>>()
-        let sawCancellation = TaskTestSignal()
+        let sawCancellation = Gate()
         let app = App(configuration: EndToEnd.oneWorker, logger: logs.logger)
         app.addTasks(shutdownDeadline: .seconds(30))
         app.post("/work") { (tasks: Tasks) in
@@ -47,7 +48,7 @@ struct TasksE2EShutdownTests {
         #expect(await sleeperTask.started.wait())
         #expect(await ledgerTask.started.wait())
 
-        let stopped = TaskTestSignal()
+        let stopped = Gate()
         let shutdown = Task {
             await running.shutdown()
             stopped.open()
@@ -78,7 +79,7 @@ struct TasksE2EShutdownTests {
 
     @Test func shieldedTaskThatNeverEndsIsAbandonedAtTheDeadline() async throws {
         let logs = EndToEndLogs()
-        let release = TaskTestSignal()
+        let release = Gate()
         let stuck = Captured<ScheduledTask<Void>>()
         let app = App(configuration: EndToEnd.oneWorker, logger: logs.logger)
         app.addTasks(shutdownDeadline: .milliseconds(300))
@@ -125,7 +126,7 @@ struct TasksE2EShutdownTests {
 
         let clock = ContinuousClock()
         let began = clock.now
-        let stopped = TaskTestSignal()
+        let stopped = Gate()
         let shutdown = Task {
             await running.shutdown()
             stopped.open()
@@ -140,7 +141,7 @@ struct TasksE2EShutdownTests {
 
         // Shutdown should now return without the blocking function. The bound below only turns a
         // hang into a failure; the passing path never waits for it.
-        let timedOut = TaskTestLock(false)
+        let timedOut = Locked(false)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await stopped.wait() }
             group.addTask {

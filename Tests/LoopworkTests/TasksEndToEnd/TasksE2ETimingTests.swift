@@ -67,7 +67,7 @@ struct TasksE2ETimingTests {
         let app = App(configuration: EndToEnd.oneWorker, logger: EndToEndLogs().logger)
         app.addTasks()
         app.post("/immediate") { (tasks: Tasks) in
-            let taskRan = TaskTestSignal()
+            let taskRan = Gate()
             events.record("handler scheduled")
             tasks.schedule({ () async in
                 events.record("task started")
