@@ -92,7 +92,7 @@ final class HTTPConnection {
         head = nil
         let keepAlive = parsed.keepAlive && !worker.isShuttingDown
         if !keepAlive { acceptingRequests = false }
-        let requestID = parsed.request.headerFields[Self.requestIDField].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
+        let requestID = parsed.request.headerFields[RequestIDMiddleware.field].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
             ?? worker.nextRequestID()
         let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services, host: worker.host)
         let request = Request(head: parsed.request, body: body, context: context)
@@ -116,8 +116,6 @@ final class HTTPConnection {
             }
         }
     }
-
-    static let requestIDField = HTTPField.Name("X-Request-ID")!
 
     // MARK: Writing
 

@@ -11,11 +11,11 @@ struct LoopExecutionHost: TaskExecutionHost {
         _ work: @escaping @Sendable () -> Void,
         completion: @escaping @Sendable (_ ran: Bool) -> Void
     ) -> BlockingWorkTicket {
-        let slot = Locked<LoopBound<QueuedWork>?>(nil)
-        let withdrawn = Locked(false)
+        // Whether the ticket withdrew the work, and the queued request once there is one.
+        let state = Locked<(withdrawn: Bool, queued: LoopBound<QueuedWork>?)>((false, nil))
         let loop = loop
         let submit: @Sendable () -> Void = {
-            guard !withdrawn.withLock({ $0 }) else {
+            guard !state.withLock({ $0.withdrawn }) else {
                 completion(false)
                 return
             }
@@ -26,7 +26,7 @@ struct LoopExecutionHost: TaskExecutionHost {
                     case .failure: completion(false)
                     }
                 }
-                slot.withLock { $0 = LoopBound(queued, on: loop) }
+                state.withLock { $0.queued = LoopBound(queued, on: loop) }
             } catch {
                 completion(false)
             }
@@ -37,9 +37,9 @@ struct LoopExecutionHost: TaskExecutionHost {
             completion(false)
         }
         return BlockingWorkTicket {
-            withdrawn.withLock { $0 = true }
+            state.withLock { $0.withdrawn = true }
             _ = loop.execute {
-                slot.withLock { $0 }?.withValue { _ = $0.cancel() }
+                state.withLock { $0.queued }?.withValue { _ = $0.cancel() }
             }
         }
     }
