@@ -15,6 +15,8 @@ static inline uv_stream_t *loopwork_tcp_as_stream(uv_tcp_t *tcp) { return (uv_st
 static inline uv_handle_t *loopwork_stream_as_handle(uv_stream_t *stream) { return (uv_handle_t *)stream; }
 static inline uv_handle_t *loopwork_async_as_handle(uv_async_t *async) { return (uv_handle_t *)async; }
 static inline uv_handle_t *loopwork_timer_as_handle(uv_timer_t *timer) { return (uv_handle_t *)timer; }
+static inline uv_handle_t *loopwork_check_as_handle(uv_check_t *check) { return (uv_handle_t *)check; }
+static inline uv_handle_t *loopwork_idle_as_handle(uv_idle_t *idle) { return (uv_handle_t *)idle; }
 static inline uv_handle_t *loopwork_signal_as_handle(uv_signal_t *signal) { return (uv_handle_t *)signal; }
 static inline uv_req_t *loopwork_work_as_req(uv_work_t *work) { return (uv_req_t *)work; }
 

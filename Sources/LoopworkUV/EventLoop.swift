@@ -7,14 +7,17 @@ import Synchronization
 
 /// One libuv loop running on a thread of its own.
 ///
-/// Only ``execute(_:)``, ``executor``, ``inEventLoop`` and the shutdown methods may be called from
+/// Only ``execute(_:)``, ``executor``, ``taskExecutor``, ``inEventLoop`` and the shutdown methods may be called from
 /// any thread; everything else (timers, work, sockets) must be called on the loop's thread, from
 /// a job it runs or a callback it makes. Shut a loop down before dropping it: its thread runs
 /// until then.
 public final class EventLoop: Sendable {
     let core: LoopCore
-    /// The loop as a Swift executor: tasks that prefer it and actors pinned to it run here.
+    /// The loop as a serial executor, for actors pinned to it.
     public let executor: EventLoopExecutor
+    /// The loop as a task executor: tasks that prefer it run here, and so do the nonisolated
+    /// async functions they call.
+    public let taskExecutor: EventLoopTaskExecutor
 
     /// Creates the loop and starts its thread.
     ///
@@ -23,6 +26,7 @@ public final class EventLoop: Sendable {
     public init(name: String = "loopwork-loop") throws(UVError) {
         core = try LoopCore(name: name)
         executor = EventLoopExecutor(core: core)
+        taskExecutor = EventLoopTaskExecutor(core: core)
         try core.startThread()
     }
 
@@ -37,6 +41,22 @@ public final class EventLoop: Sendable {
     @discardableResult
     public func execute(_ job: @escaping @Sendable () -> Void) -> Bool {
         core.submit(.closure(job))
+    }
+
+    /// Runs `body` on the loop's thread so that each task it starts preferring ``taskExecutor``
+    /// begins at once, on this thread, and runs until its first suspension before `body` goes on,
+    /// the way `Task.immediate` starts a task; the rest of the task runs on the loop as usual.
+    ///
+    /// `Task.immediate` itself cannot do this from a libuv callback: outside any executor, a task
+    /// preferring an executor is always queued first. Loop thread only, not from inside a task
+    /// running on the loop (its job is still running), and not nested.
+    public func startingTasksInline<Result>(_ body: () throws -> Result) rethrows -> Result {
+        assertInLoop()
+        precondition(!core.startsTasksInline, "startingTasksInline must not be nested")
+        precondition(withUnsafeCurrentTask { $0 == nil }, "startingTasksInline must not be called from a task")
+        core.startsTasksInline = true
+        defer { core.startsTasksInline = false }
+        return try body()
     }
 
     /// The status `uv_loop_close` returned when the loop stopped (0 when every handle was

@@ -1,12 +1,12 @@
 import Dispatch
 
-/// An event loop as a Swift executor, serial and task executor at once.
+/// An event loop as a Swift serial executor: actors whose `unownedExecutor` is this executor run
+/// on the loop's thread, and libuv callbacks enter them with `assumeIsolated`.
 ///
-/// Jobs join the loop's submission queue and run on its thread, so an actor whose
-/// `unownedExecutor` is this executor, and a task that prefers it, never leave the loop. A job
-/// enqueued after the loop stopped cannot run there; it runs on a fallback queue instead of
-/// being lost, so the task it belongs to still finishes.
-public final class EventLoopExecutor: SerialExecutor, TaskExecutor {
+/// Jobs join the loop's queue and run on its thread. A job enqueued after the loop stopped
+/// cannot run there; it runs on a fallback queue instead of being lost, so the task it belongs to
+/// still finishes. Tasks that should stay on the loop prefer ``EventLoop/taskExecutor``.
+public final class EventLoopExecutor: SerialExecutor {
     private let core: LoopCore
 
     init(core: LoopCore) {
@@ -14,18 +14,11 @@ public final class EventLoopExecutor: SerialExecutor, TaskExecutor {
         core.executor = self
     }
 
-    private static let fallbackKey = DispatchSpecificKey<Bool>()
-    private static let fallback: DispatchQueue = {
-        let queue = DispatchQueue(label: "loopwork.stopped-loop-jobs")
-        queue.setSpecific(key: fallbackKey, value: true)
-        return queue
-    }()
-
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        if !core.submit(.executorJob(unowned)) {
-            Self.fallback.async { [self] in
-                unowned.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        if !core.submit(.serialJob(unowned)) {
+            StoppedLoopFallback.queue.async { [self] in
+                unowned.runSynchronously(on: asUnownedSerialExecutor())
             }
         }
     }
@@ -42,7 +35,51 @@ public final class EventLoopExecutor: SerialExecutor, TaskExecutor {
     /// that runs its late jobs); the runtime calls it for `assumeIsolated` from plain libuv
     /// callbacks. A failure is a programming error, never reachable from input.
     public func checkIsolated() {
-        precondition(core.inEventLoop || DispatchQueue.getSpecific(key: Self.fallbackKey) == true,
-                     "not on the event loop's thread")
+        precondition(core.inEventLoop || StoppedLoopFallback.isCurrent, "not on the event loop's thread")
     }
+}
+
+/// An event loop as a Swift task executor: a task that prefers it
+/// (`Task(executorPreference: loop.taskExecutor)`) runs its nonisolated code on the loop's thread.
+///
+/// Separate from ``EventLoopExecutor`` because a job does not say which executor it was enqueued
+/// on: a task job run isolated to the serial executor would hop again at its first nonisolated
+/// call. Run with generic isolation instead, nonisolated code needs no hop, and calls into
+/// actors pinned to the loop use `assumeIsolated` on the same thread.
+public final class EventLoopTaskExecutor: TaskExecutor {
+    private let core: LoopCore
+
+    init(core: LoopCore) {
+        self.core = core
+        core.taskExecutor = self
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        if core.startsTasksInline, core.inEventLoop {
+            // Cleared while the job runs: what it enqueues in turn (a task it starts, a task it
+            // resumes) is queued, so it cannot overtake the job that is still running.
+            core.startsTasksInline = false
+            unowned.runSynchronously(on: asUnownedTaskExecutor())
+            core.startsTasksInline = true
+            return
+        }
+        if !core.submit(.taskJob(unowned)) {
+            StoppedLoopFallback.queue.async { [self] in
+                unowned.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
+    }
+}
+
+/// Where jobs for a stopped loop run: one serial queue, so a late actor job stays serial.
+enum StoppedLoopFallback {
+    private static let key = DispatchSpecificKey<Bool>()
+    static let queue: DispatchQueue = {
+        let queue = DispatchQueue(label: "loopwork.stopped-loop-jobs")
+        queue.setSpecific(key: key, value: true)
+        return queue
+    }()
+
+    static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
 }

@@ -8,14 +8,18 @@ import Synchronization
 /// Work handed to a loop from any thread.
 enum LoopJob {
     case closure(@Sendable () -> Void)
-    case executorJob(UnownedJob)
+    /// A job of an actor pinned to the loop: runs isolated to the loop's serial executor.
+    case serialJob(UnownedJob)
+    /// A task that prefers the loop, running code outside any actor: runs on the task executor
+    /// with generic isolation, so the nonisolated code it runs needs no further hop.
+    case taskJob(UnownedJob)
 }
 
-/// The thread-safe heart of an ``EventLoop``: the `uv_loop_t`, its thread, and the queue that
-/// other threads feed through one `uv_async_t`.
-// @unchecked: `uvLoop`, `wakeup`, `readBuffer` and `pendingWork` are touched only on the loop thread (after
-// `init` finished, before the thread was started); everything shared across threads is in
-// `state` (a pthread lock) or `threadID` (an atomic).
+/// The thread-safe heart of an ``EventLoop``: the `uv_loop_t`, its thread, the queue that other
+/// threads feed through one `uv_async_t`, and the lock-free queue the loop thread feeds itself.
+// @unchecked: `uvLoop`, `wakeup`, `readBuffer`, `pendingWork` and the `local*` members are
+// touched only on the loop thread (after `init` finished, before the thread was started);
+// everything shared across threads is in `state` (a pthread lock) or atomics.
 final class LoopCore: @unchecked Sendable {
     let uvLoop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
@@ -23,7 +27,22 @@ final class LoopCore: @unchecked Sendable {
     private let name: String
     private let threadID = Atomic<UInt>(0)
     private let state = Locked(State())
+    /// Mirrors `State.stopRequested` so the loop thread can refuse closures without the lock.
+    private let stopRequested = Atomic<Bool>(false)
     weak var executor: EventLoopExecutor?
+    weak var taskExecutor: EventLoopTaskExecutor?
+    /// Jobs the loop thread submitted to itself: most jobs (a task resuming, an actor call, a
+    /// request's handler task) come from the loop's own callbacks, and need neither the lock nor
+    /// an `eventfd` wake-up. A check handle runs them right after the I/O poll that queued them;
+    /// an idle handle, active while jobs wait, keeps the next poll from blocking.
+    private var localQueue: [LoopJob] = []
+    private let localCheck: UnsafeMutablePointer<uv_check_t>
+    private let localIdle: UnsafeMutablePointer<uv_idle_t>
+    private var localIdleActive = false
+    private var localStopped = false
+    /// Set by ``EventLoop/startingTasksInline(_:)``: the next task job enqueued from the loop
+    /// thread runs at once instead of being queued.
+    var startsTasksInline = false
     /// Thread-pool requests whose after-work callback has not run. Loop thread only: shutdown
     /// withdraws the ones not started yet instead of waiting for them.
     private var pendingWork: Set<UnsafeMutablePointer<uv_work_t>> = []
@@ -71,14 +90,29 @@ final class LoopCore: @unchecked Sendable {
             throw UVError(code: asyncStatus, operation: "uv_async_init")
         }
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
-        // The async handle lives exactly as long as the loop; the core outlives both.
-        wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        // The async, check and idle handles live exactly as long as the loop; the core outlives
+        // all of them. Check and idle are unreferenced: they never keep a finished loop running.
+        localCheck = .allocate(capacity: 1)
+        uv_check_init(uvLoop, localCheck)
+        localIdle = .allocate(capacity: 1)
+        uv_idle_init(uvLoop, localIdle)
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        wakeup.pointee.data = context
+        localCheck.pointee.data = context
+        uv_check_start(localCheck) { handle in
+            guard let data = handle?.pointee.data else { return }
+            Unmanaged<LoopCore>.fromOpaque(data).takeUnretainedValue().drainLocal()
+        }
+        uv_unref(loopwork_check_as_handle(localCheck))
+        uv_unref(loopwork_idle_as_handle(localIdle))
     }
 
     deinit {
         readBuffer.deallocate()
         if state.withLock({ $0.phase }) == .stopped {
             wakeup.deallocate()
+            localCheck.deallocate()
+            localIdle.deallocate()
             uvLoop.deallocate()
         }
         // A loop that was never shut down still has its thread using this memory: leaking it is
@@ -125,7 +159,8 @@ final class LoopCore: @unchecked Sendable {
     /// Queues `job`; returns false once the loop has stopped, and for closures once shutdown was
     /// requested.
     func submit(_ job: LoopJob) -> Bool {
-        state.withLock { state in
+        if inEventLoop { return submitLocally(job) }
+        return state.withLock { state in
             guard state.phase != .stopped else { return false }
             if case .closure = job, state.stopRequested { return false }
             state.queue.append(job)
@@ -145,6 +180,7 @@ final class LoopCore: @unchecked Sendable {
         state.withLock { state in
             guard !state.stopRequested, state.phase != .stopped else { return }
             state.stopRequested = true
+            stopRequested.store(true, ordering: .releasing)
             state.queue.append(job)
             if !state.wakePending {
                 state.wakePending = true
@@ -154,6 +190,29 @@ final class LoopCore: @unchecked Sendable {
     }
 
     // MARK: Loop thread
+
+    private func submitLocally(_ job: LoopJob) -> Bool {
+        guard !localStopped else { return false }
+        if case .closure = job, stopRequested.load(ordering: .acquiring) { return false }
+        localQueue.append(job)
+        if !localIdleActive {
+            localIdleActive = true
+            uv_idle_start(localIdle) { _ in }
+        }
+        return true
+    }
+
+    /// Runs the jobs queued so far by the loop thread; what they queue runs after the next poll.
+    private func drainLocal() {
+        guard !localQueue.isEmpty else { return }
+        let jobs = localQueue
+        localQueue.removeAll(keepingCapacity: true)
+        for job in jobs { run(job) }
+        if localQueue.isEmpty, localIdleActive {
+            localIdleActive = false
+            uv_idle_stop(localIdle)
+        }
+    }
 
     private func runThread() {
         threadID.store(Self.currentThreadID(), ordering: .releasing)
@@ -179,10 +238,14 @@ final class LoopCore: @unchecked Sendable {
         switch job {
         case .closure(let closure):
             closure()
-        case .executorJob(let job):
-            if let executor {
+        case .serialJob(let job):
+            if let executor, let taskExecutor {
                 job.runSynchronously(isolatedTo: executor.asUnownedSerialExecutor(),
-                                     taskExecutor: executor.asUnownedTaskExecutor())
+                                     taskExecutor: taskExecutor.asUnownedTaskExecutor())
+            }
+        case .taskJob(let job):
+            if let taskExecutor {
+                job.runSynchronously(on: taskExecutor.asUnownedTaskExecutor())
             }
         }
     }
@@ -202,11 +265,15 @@ final class LoopCore: @unchecked Sendable {
         uv_unref(loopwork_async_as_handle(wakeup))
     }
 
-    /// Closes every open handle except the wake-up, through its Swift owner so the owner's +1
-    /// is released in the close callback.
+    /// Closes every open handle except the core's own (wake-up, check, idle), through its Swift
+    /// owner so the owner's +1 is released in the close callback.
     private func closeAllHandles() {
         uv_walk(uvLoop, { handle, _ in
-            guard let handle, uv_is_closing(handle) == 0, handle.pointee.type != UV_ASYNC else { return }
+            guard let handle, uv_is_closing(handle) == 0 else { return }
+            switch handle.pointee.type {
+            case UV_ASYNC, UV_CHECK, UV_IDLE: return
+            default: break
+            }
             if let data = handle.pointee.data {
                 Unmanaged<LoopHandle>.fromOpaque(data).takeUnretainedValue().close()
             } else {
@@ -219,8 +286,13 @@ final class LoopCore: @unchecked Sendable {
     /// close the wake-up handle and the loop.
     private func finishStop() {
         while true {
-            let jobs = state.withLock { state in
-                if state.queue.isEmpty { state.phase = .stopped }
+            var jobs = localQueue
+            localQueue.removeAll()
+            jobs += state.withLock { state in
+                if state.queue.isEmpty, jobs.isEmpty {
+                    state.phase = .stopped
+                    localStopped = true
+                }
                 defer { state.queue.removeAll() }
                 return state.queue
             }
@@ -231,6 +303,8 @@ final class LoopCore: @unchecked Sendable {
             uv_run(uvLoop, UV_RUN_DEFAULT)
         }
         uv_close(loopwork_async_as_handle(wakeup), nil)
+        uv_close(loopwork_check_as_handle(localCheck), nil)
+        uv_close(loopwork_idle_as_handle(localIdle), nil)
         uv_run(uvLoop, UV_RUN_DEFAULT)
         let status = uv_loop_close(uvLoop)
         let waiters = state.withLock { state in

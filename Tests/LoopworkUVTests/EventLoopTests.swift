@@ -149,7 +149,7 @@ struct EventLoopTests {
 
     @Test func taskPreferringTheLoopRunsOnIt() async throws {
         let loop = try EventLoop()
-        let onLoop = await Task(executorPreference: loop.executor) { loop.inEventLoop }.value
+        let onLoop = await Task(executorPreference: loop.taskExecutor) { loop.inEventLoop }.value
         #expect(onLoop)
         let actor = LoopActor(loop: loop)
         #expect(await actor.isOnLoop())

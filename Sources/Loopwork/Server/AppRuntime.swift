@@ -161,7 +161,7 @@ final class AppRuntime: Sendable {
                                      services: app.services, host: worker.host)
         let request = Request(head: head, body: body, context: context)
         let responder = worker.responder
-        let response = await Task(executorPreference: worker.loop.executor) {
+        let response = await Task(executorPreference: worker.loop.taskExecutor) {
             await responder.respond(to: request)
         }.value
         context.responseFinished(delivered: true)

@@ -19,6 +19,10 @@ final class HTTPConnection {
     private var acceptingRequests = true
     private var readingPaused = false
     private var flushScheduled = false
+    /// Inside ``received(_:)``: handlers that finish synchronously fill their slots, and one
+    /// write after the parse loop sends every response of the read.
+    private var receiving = false
+    private var flushAfterReceiving = false
     private var peerClosedInput = false
     private(set) var isClosed = false
     private var lastActivity: ContinuousClock.Instant
@@ -47,9 +51,18 @@ final class HTTPConnection {
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
         lastActivity = .now
+        receiving = true
+        defer {
+            receiving = false
+            if flushAfterReceiving {
+                flushAfterReceiving = false
+                flush()
+            }
+        }
         if parser.isIdle, headStartedAt == nil { headStartedAt = lastActivity }
         do {
-            try parser.parse(bytes) { event in
+            try worker.loop.startingTasksInline {
+              try parser.parse(bytes) { event in
                 guard acceptingRequests else { return }
                 switch event {
                 case .head(let parsed):
@@ -67,6 +80,7 @@ final class HTTPConnection {
                 case .end:
                     dispatch()
                 }
+              }
             }
         } catch let error as HTTPParseError {
             reject(status: error.status, reason: error.reason)
@@ -102,7 +116,7 @@ final class HTTPConnection {
         let version = parsed.version
         let isHead = parsed.request.method == .head
         let loop = worker.loop
-        Task(executorPreference: loop.executor) { [server, id] in
+        Task(executorPreference: loop.taskExecutor) { [server, id] in
             let response = await responder.respond(to: request)
             if loop.inEventLoop {
                 // The task prefers the loop, so it resumes on the loop's thread, inside a job of
@@ -131,7 +145,11 @@ final class HTTPConnection {
         worker.serializer.writeResponse(response.head, body: response.body, version: version,
                                         keepAlive: keepAlive, isHeadRequest: isHead, into: &bytes)
         if responses.fill(sequence, bytes: bytes, closeAfter: !keepAlive) {
-            flushSoon()
+            if receiving {
+                flushAfterReceiving = true
+            } else {
+                flushSoon()
+            }
         }
     }
 

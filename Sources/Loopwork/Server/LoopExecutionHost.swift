@@ -5,7 +5,7 @@ import LoopworkUV
 struct LoopExecutionHost: TaskExecutionHost {
     let loop: EventLoop
 
-    var executor: any TaskExecutor { loop.executor }
+    var executor: any TaskExecutor { loop.taskExecutor }
 
     func runBlocking(
         _ work: @escaping @Sendable () -> Void,
