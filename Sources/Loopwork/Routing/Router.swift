@@ -57,7 +57,7 @@ struct Router: Sendable {
 
     func match(method: HTTPRequest.Method, path: String) -> Match {
         var parameters = PathParameters()
-        guard let node = find(path.split(separator: "/", omittingEmptySubsequences: true)[...], from: root, parameters: &parameters),
+        guard let node = find(path[...], from: root, parameters: &parameters),
               !node.routes.isEmpty else {
             return .notFound
         }
@@ -73,9 +73,14 @@ struct Router: Sendable {
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
     }
 
-    private func find(_ segments: ArraySlice<Substring>, from node: Node, parameters: inout PathParameters) -> Node? {
-        guard let segment = segments.first else { return node }
-        let rest = segments.dropFirst()
+    /// Walks the segments of `path` (empty segments skipped, as in `//a/`) without splitting it
+    /// into an array: this runs for every request.
+    private func find(_ path: Substring, from node: Node, parameters: inout PathParameters) -> Node? {
+        let utf8 = path.utf8
+        guard let start = utf8.firstIndex(where: { $0 != UInt8(ascii: "/") }) else { return node }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+        let segment = path[start..<end]
+        let rest = path[end...]
         if let literal = node.literals[String(segment)], let found = find(rest, from: literal, parameters: &parameters),
            !found.routes.isEmpty {
             return found

@@ -190,16 +190,24 @@ final class HTTPConnection {
     }
 
     private func flush() {
-        let ready = responses.takeReady()
-        guard !ready.isEmpty, !isClosed else { return }
-        var batch: [UInt8]
-        if ready.count == 1, let only = ready[0].bytes {
-            batch = only
-        } else {
-            batch = []
-            batch.reserveCapacity(ready.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
-            for slot in ready { batch.append(contentsOf: slot.bytes ?? []) }
+        guard !isClosed else { return }
+        if let only = responses.takeSingleReady() {
+            // The common case, one response ready and nothing behind it: no batch to build.
+            guard let bytes = only.bytes else { return }
+            let closeAfter = only.closeAfter || (peerClosedInput && responses.isEmpty)
+            lastActivity = .now
+            let context = only.context
+            tcp.write(bytes) { [weak self] error in
+                context?.responseFinished(delivered: error == nil)
+                self?.written(error: error, closeAfter: closeAfter)
+            }
+            return
         }
+        let ready = responses.takeReady()
+        guard !ready.isEmpty else { return }
+        var batch: [UInt8] = []
+        batch.reserveCapacity(ready.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
+        for slot in ready { batch.append(contentsOf: slot.bytes ?? []) }
         let contexts = ready.compactMap(\.context)
         let closeAfter = ready.contains { $0.closeAfter } || (peerClosedInput && responses.isEmpty)
         lastActivity = .now

@@ -62,6 +62,17 @@ struct ResponseQueue {
         return ready
     }
 
+    /// Removes and returns the front slot when it is the only ready one (none ready behind it);
+    /// `nil` otherwise, leaving the queue as it was.
+    mutating func takeSingleReady() -> Slot? {
+        guard head < slots.count, slots[head].bytes != nil,
+              head + 1 == slots.count || slots[head + 1].bytes == nil else { return nil }
+        let slot = slots[head]
+        head += 1
+        firstSequence += 1
+        return slot
+    }
+
     /// Removes every slot; used when the connection closes.
     mutating func removeAll() -> [Slot] {
         let remaining = Array(slots[head...])

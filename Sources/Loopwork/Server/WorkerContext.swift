@@ -1,6 +1,7 @@
 import Logging
 import LoopworkHTTP
 import LoopworkUV
+import Synchronization
 
 /// What every connection of one worker loop shares: the app's pipeline, limits and services.
 final class WorkerContext: Sendable {
@@ -13,13 +14,14 @@ final class WorkerContext: Sendable {
     let services: AppServices
     let logger: Logger
     let host: LoopExecutionHost
-    private let requestCounter = Locked<UInt64>(0)
-    private let shuttingDown = Locked(false)
+    private let requestCounter = Atomic<UInt64>(0)
+    private let shuttingDown = Atomic(false)
 
-    /// Set once shutdown begins: responses then carry `Connection: close`.
+    /// Set once shutdown begins: responses then carry `Connection: close`. Read for every
+    /// request, hence an atomic rather than a lock.
     var isShuttingDown: Bool {
-        get { shuttingDown.withLock { $0 } }
-        set { shuttingDown.withLock { $0 = newValue } }
+        get { shuttingDown.load(ordering: .acquiring) }
+        set { shuttingDown.store(newValue, ordering: .releasing) }
     }
 
     init(index: Int, loop: EventLoop, responder: AppResponder, configuration: AppConfiguration,
@@ -39,12 +41,30 @@ final class WorkerContext: Sendable {
         self.host = LoopExecutionHost(loop: loop)
     }
 
-    /// A short id unique within the process: worker index and a per-worker counter.
+    /// A short id unique within the process: worker index and a per-worker counter, in base 36
+    /// (`0-2s`). Formatted by hand into one string: this runs for every request.
     func nextRequestID() -> String {
-        let number = requestCounter.withLock { counter in
-            counter &+= 1
-            return counter
+        let number = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        // Two base-36 numbers of at most 13 digits each and the dash.
+        return String(unsafeUninitializedCapacity: 27) { buffer in
+            var count = Self.appendBase36(UInt64(index), to: buffer, at: 0)
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            return Self.appendBase36(number, to: buffer, at: count)
         }
-        return String(index, radix: 36) + "-" + String(number, radix: 36)
+    }
+
+    private static func appendBase36(_ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        let digits: StaticString = "0123456789abcdefghijklmnopqrstuvwxyz"
+        var end = start
+        var rest = value
+        repeat {
+            buffer[end] = digits.utf8Start[Int(rest % 36)]
+            rest /= 36
+            end += 1
+        } while rest > 0
+        // The digits came out least significant first.
+        buffer[start..<end].reverse()
+        return end
     }
 }
