@@ -134,5 +134,8 @@ public enum HTTPParserEvent {
     /// A slice of the body, pointing into the input; valid only during the callback.
     case body(UnsafeRawBufferPointer)
     /// The message is complete; chunked messages may carry trailer fields.
+    ///
+    /// Trailers are kept apart from the head's fields and never include a field RFC 9110 §6.5.1 keeps out of
+    /// trailers (`Content-Length`, `Host`, `Authorization`, ...): the parser refuses such a request with 400.
     case end(trailers: HTTPFields?)
 }

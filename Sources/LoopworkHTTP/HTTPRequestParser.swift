@@ -6,6 +6,10 @@ import HTTPTypes
 /// and end, then carries on with pipelined requests. Between calls it keeps at most one partial head or trailer
 /// section (bounded by ``HTTPParserLimits``). A request it refuses puts it in a failed state for good, because
 /// after a framing error the rest of the connection cannot be trusted.
+///
+/// A chunked request whose trailer section carries a field that RFC 9110 §6.5.1 keeps out of trailers (framing,
+/// routing, request modifiers, authentication, content handling: `Content-Length`, `Host`, `Authorization`,
+/// `If-Match`, ...) is refused with 400, so no consumer can mistake such a trailer for a header.
 public struct HTTPRequestParser: Sendable {
     private enum State {
         case head
@@ -161,6 +165,7 @@ public struct HTTPRequestParser: Sendable {
             guard end &- start > 2 else { return nil }
             var section = HTTPFieldSectionDecoder()
             try section.decode(buffer, from: start, to: end &- 2, limits: limits, interpret: false)
+            try ForbiddenTrailerFields.check(section.fields)
             return section.fields
         }
         switch completion {
