@@ -19,15 +19,34 @@ public final class EventLoop: Sendable {
     /// async functions they call.
     public let taskExecutor: EventLoopTaskExecutor
 
-    /// Creates the loop and starts its thread.
+    /// Which thread runs a loop.
+    public enum Thread: Sendable {
+        /// A thread of the loop's own, started by the initializer.
+        case own
+        /// The thread that calls ``EventLoop/run()``: for tests that want every callback on a
+        /// thread they control, and for programs whose main thread should be the loop.
+        case caller
+    }
+
+    /// Creates the loop and, unless `thread` is `.caller`, starts its thread.
     ///
-    /// - Parameter name: The thread's name, as shown by debuggers and `top -H`.
+    /// - Parameters:
+    ///   - name: The thread's name, as shown by debuggers and `top -H` (own thread only).
+    ///   - thread: Who runs the loop. With `.caller`, nothing runs until ``run()`` is called.
     /// - Throws: ``UVError`` when libuv cannot create the loop, its wake-up handle or thread.
-    public init(name: String = "loopwork-loop") throws(UVError) {
+    public init(name: String = "loopwork-loop", thread: Thread = .own) throws(UVError) {
         core = try LoopCore(name: name)
         executor = EventLoopExecutor(core: core)
         taskExecutor = EventLoopTaskExecutor(core: core)
-        try core.startThread()
+        if thread == .own { try core.startThread() }
+    }
+
+    /// Runs a loop created with `thread: .caller` on the calling thread, and returns once it was
+    /// shut down (from a job, a callback or another thread) and closed. Call it once; work
+    /// submitted before the call waits for it. Never call it on a thread of Swift's cooperative
+    /// pool: it blocks the thread for as long as the loop runs.
+    public func run() {
+        core.runOnCallerThread()
     }
 
     /// Whether the caller runs on this loop's thread.
@@ -65,7 +84,8 @@ public final class EventLoop: Sendable {
 
     /// Stops the loop: closes every handle still open, runs it until empty, closes it, and joins
     /// its thread. Jobs submitted before the call still run. Blocks until done, except when
-    /// called on the loop's own thread, where it only starts the shutdown. Idempotent.
+    /// called on the loop's own thread, where it only starts the shutdown (so a caller-thread
+    /// loop's ``run()`` returns once it is done). Idempotent.
     public func shutdown() {
         core.requestStop()
         guard !core.inEventLoop else { return }

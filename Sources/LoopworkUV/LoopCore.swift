@@ -60,6 +60,8 @@ final class LoopCore: @unchecked Sendable {
         var stopWaiters: [() -> Void] = []
         var thread: uv_thread_t?
         var joined = false
+        /// A caller-thread loop's `run()` was called.
+        var runStarted = false
     }
 
     /// A write to a socket whose peer has gone raises SIGPIPE, whose default action kills the
@@ -215,8 +217,23 @@ final class LoopCore: @unchecked Sendable {
     }
 
     private func runThread() {
-        threadID.store(Self.currentThreadID(), ordering: .releasing)
         name.withCString { loopwork_set_thread_name($0) }
+        runLoop()
+    }
+
+    /// Runs the loop on the calling thread until it stops; the thread is not renamed, since it
+    /// belongs to the caller. Traps when called twice or on a loop with a thread of its own.
+    func runOnCallerThread() {
+        let first = state.withLock { state in
+            defer { state.runStarted = true }
+            return !state.runStarted && state.thread == nil
+        }
+        precondition(first, "EventLoop.run() may be called once, and only on a loop created with thread: .caller")
+        runLoop()
+    }
+
+    private func runLoop() {
+        threadID.store(Self.currentThreadID(), ordering: .releasing)
         uv_run(uvLoop, UV_RUN_DEFAULT)
         finishStop()
         // The thread ends: its pthread id may be reused by a new thread, which is not the loop.
