@@ -22,6 +22,18 @@ public final class TCPListener: LoopHandle {
         UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self)
     }
 
+    /// The listening socket's descriptor, nil once closing. Loop thread only.
+    ///
+    /// Package-only so that tests can act on the real socket: making a live socket's `accept`
+    /// fail is otherwise possible only through process-wide limits (`RLIMIT_NOFILE`). It is not
+    /// public because libuv owns the descriptor: closing it or changing its flags would break
+    /// the listener behind libuv's back.
+    package var socketDescriptor: Int32? {
+        loop.assertInLoop()
+        var fd = uv_os_fd_t()
+        return uv_fileno(handle, &fd) == 0 ? fd : nil
+    }
+
     /// Binds and listens on `host:port`, calling `onConnection` on the loop for each accepted
     /// connection. Loop thread only.
     ///
