@@ -6,8 +6,16 @@ import Glibc
 /// A listening TCP socket on a loop. Loop-bound.
 public final class TCPListener: LoopHandle {
     private let onConnection: (TCPConnection) -> Void
-    /// Called on the loop when accepting a pending connection fails (`EMFILE`, `ENFILE`, ...);
-    /// the listener keeps listening. Unset, such failures are dropped.
+    /// Called on the loop when libuv reports that accepting a pending connection failed; the
+    /// listener keeps listening. Unset, such failures are dropped.
+    ///
+    /// `EMFILE` and `ENFILE` rarely get here: libuv frees a descriptor it keeps in reserve,
+    /// accepts and closes the pending connections, and reports nothing, so only when that
+    /// reserve is gone too does the shortage reach this callback. What does arrive is the rest of
+    /// `accept`'s errors: `ENOBUFS`, `ENOMEM`, `EPERM` from a firewall, `EINVAL` once the socket
+    /// no longer listens. libuv retries at once after each, so an error that persists is
+    /// reported over and over on the loop thread (and, unset, spins it silently) until the
+    /// listener is closed: close it when the error will not go away.
     public var onAcceptError: ((UVError) -> Void)?
     /// The port the socket is bound to.
     public private(set) var localPort = 0
