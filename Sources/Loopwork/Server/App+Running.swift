@@ -22,6 +22,13 @@ public final class RunningApp: Sendable {
     /// Returns once the app has stopped.
     public func waitUntilStopped() async { await runtime.waitUntilStopped() }
 
+    /// Each worker's listening socket descriptor (nil while paused), for tests that break one.
+    package func listenerDescriptors() async -> [Int32?] {
+        var descriptors: [Int32?] = []
+        for worker in runtime.workers { descriptors.append(await worker.listenerDescriptor) }
+        return descriptors
+    }
+
     /// Answers one request in-process (no socket), for the router test mode.
     package func respond(to head: HTTPRequest, body: [UInt8]) async -> Response {
         await runtime.respond(to: head, body: body)

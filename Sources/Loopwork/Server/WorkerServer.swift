@@ -9,6 +9,9 @@ import LoopworkUV
 actor WorkerServer {
     nonisolated let worker: WorkerContext
     private var listener: TCPListener?
+    private var listenAddress: (host: String, port: Int)?
+    private var acceptErrors = AcceptErrorPolicy()
+    private var relistenTimer: LoopTimer?
     private var sweepTimer: LoopTimer?
     private var connections: [Int: HTTPConnection] = [:]
     private var nextConnectionID = 0
@@ -26,6 +29,16 @@ actor WorkerServer {
     /// Binds the listener (with `SO_REUSEPORT`, so every worker shares the port) and starts the
     /// timeout sweep. Returns the bound port.
     func start(host: String, port: Int) throws -> Int {
+        let listener = try makeListener(host: host, port: port)
+        self.listener = listener
+        listenAddress = (host, listener.localPort)
+        sweepTimer = try worker.loop.scheduleTimer(after: .milliseconds(250), repeating: .milliseconds(250)) { [weak self] in
+            self?.assumeIsolated { $0.sweep() }
+        }
+        return listener.localPort
+    }
+
+    private func makeListener(host: String, port: Int) throws -> TCPListener {
         let listener = try TCPListener.listen(
             on: worker.loop, host: host, port: port, backlog: worker.configuration.backlog, reusePort: true
         ) { [weak self] tcp in
@@ -36,11 +49,51 @@ actor WorkerServer {
             let handOver = LoopBound(tcp, on: self.worker.loop)
             self.assumeIsolated { server in handOver.withValue { server.accept($0) } }
         }
-        self.listener = listener
-        sweepTimer = try worker.loop.scheduleTimer(after: .milliseconds(250), repeating: .milliseconds(250)) { [weak self] in
-            self?.assumeIsolated { $0.sweep() }
+        listener.onAcceptError = { [weak self] error in
+            self?.assumeIsolated { $0.acceptFailed(error) }
         }
-        return listener.localPort
+        return listener
+    }
+
+    private func acceptFailed(_ error: UVError) {
+        guard let listener, !worker.isShuttingDown else { return }
+        switch acceptErrors.acceptFailed() {
+        case .report(let first):
+            if first {
+                worker.logger.warning("accepting a connection failed", metadata: [
+                    "worker": "\(worker.index)", "error": "\(error)",
+                ])
+            }
+        case .pause(let pause):
+            // A lasting error: libuv would report it in a tight loop until the socket closes.
+            worker.logger.error("accepting connections keeps failing; the listener pauses", metadata: [
+                "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
+            ])
+            listener.close()
+            self.listener = nil
+            scheduleRelisten(after: pause)
+        }
+    }
+
+    private func scheduleRelisten(after pause: Duration) {
+        relistenTimer = try? worker.loop.scheduleTimer(after: pause) { [weak self] in
+            self?.assumeIsolated { $0.relisten() }
+        }
+    }
+
+    private func relisten() {
+        relistenTimer = nil
+        guard listener == nil, !worker.isShuttingDown, let (host, port) = listenAddress else { return }
+        do {
+            listener = try makeListener(host: host, port: port)
+            worker.logger.info("listening again", metadata: ["worker": "\(worker.index)", "address": "\(host):\(port)"])
+        } catch {
+            let pause = acceptErrors.relistenFailed()
+            worker.logger.error("listening again failed", metadata: [
+                "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
+            ])
+            scheduleRelisten(after: pause)
+        }
     }
 
     private func accept(_ tcp: TCPConnection) {
@@ -58,6 +111,7 @@ actor WorkerServer {
             tcp.close()
             return
         }
+        acceptErrors.accepted()
         nextConnectionID += 1
         let connection = HTTPConnection(id: nextConnectionID, tcp: tcp, worker: worker, server: self)
         connections[nextConnectionID] = connection
@@ -65,6 +119,9 @@ actor WorkerServer {
     }
 
     func connection(_ id: Int) -> HTTPConnection? { connections[id] }
+
+    /// The listening socket's descriptor, for tests that break it on purpose.
+    var listenerDescriptor: Int32? { listener?.socketDescriptor }
 
     func complete(connection id: Int, sequence: Int, response: Response, version: HTTPVersion,
                   keepAlive: Bool, isHead: Bool, context: RequestContext) {
@@ -105,6 +162,8 @@ actor WorkerServer {
     /// or `deadline` passed, then closes the rest.
     func drain(until deadline: ContinuousClock.Instant) async {
         worker.isShuttingDown = true
+        relistenTimer?.cancel()
+        relistenTimer = nil
         listener?.close()
         listener = nil
         for connection in Array(connections.values) { connection.beginShutdown() }
@@ -137,6 +196,8 @@ actor WorkerServer {
     func stop() {
         sweepTimer?.cancel()
         sweepTimer = nil
+        relistenTimer?.cancel()
+        relistenTimer = nil
         listener?.close()
         listener = nil
         for connection in Array(connections.values) { connection.close() }
