@@ -47,9 +47,9 @@ final class RequestTaskScope: RequestLifecycleObserver {
     }
 
     func schedule<Success: Sendable>(_ body: TaskBody<Success>, timing: TaskTiming, config: TaskConfig,
-                                     origin: String) -> ScheduledTask<Success> {
+                                     origin: TaskOrigin) -> ScheduledTask<Success> {
         let effective = config.merged(over: supervisor.defaults)
-        let task = ScheduledTask(name: effective.name ?? origin, config: effective, timing: timing,
+        let task = ScheduledTask(origin: origin, config: effective, timing: timing,
                                  body: body, environment: environment)
         supervisor.track(task)
         let disposition: Disposition = state.withLock { state in

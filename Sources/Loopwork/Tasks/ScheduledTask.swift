@@ -30,6 +30,15 @@ enum TaskBody<Success: Sendable>: Sendable {
     case blocking(@Sendable () throws -> Success)
 }
 
+/// Where a task was scheduled, named only when a name is needed: formatting it for every
+/// task would allocate a string most tasks never show.
+struct TaskOrigin: Sendable {
+    let fileID: String
+    let line: Int
+
+    var description: String { "\(fileID):\(line)" }
+}
+
 /// What a task needs from its request and app.
 struct TaskEnvironment: Sendable {
     let supervisor: TaskSupervisor
@@ -38,15 +47,19 @@ struct TaskEnvironment: Sendable {
     let baseLogger: Logger
     let requestID: String
     let route: String?
-    /// The task's name, once the environment belongs to one task.
-    var taskName: String?
 
-    /// The logger with `request-id` (and `task`) metadata. Built on use: adding metadata
-    /// allocates, and most tasks never log.
+    /// The logger with `request-id` metadata. Built on use: adding metadata allocates, and most
+    /// requests' tasks never log.
     var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: "request-id"] = "\(requestID)"
-        if let taskName { logger[metadataKey: "task"] = "\(taskName)" }
+        return logger
+    }
+
+    /// ``logger`` with the task's name as `task` metadata as well.
+    func logger(task name: String) -> Logger {
+        var logger = logger
+        logger[metadataKey: "task"] = "\(name)"
         return logger
     }
 }
@@ -62,7 +75,8 @@ struct TaskEnvironment: Sendable {
 /// let value = try await total.value
 /// ```
 public final class ScheduledTask<Success: Sendable>: ScheduledTaskProtocol {
-    public let name: String
+    public var name: String { config.name ?? origin.description }
+    private let origin: TaskOrigin
     public let config: TaskConfig
     public let timing: TaskTiming
     public let started = TaskStartSignal()
@@ -99,13 +113,11 @@ public final class ScheduledTask<Success: Sendable>: ScheduledTaskProtocol {
         var startedAt: ContinuousClock.Instant?
     }
 
-    init(name: String, config: TaskConfig, timing: TaskTiming, body: TaskBody<Success>, environment: TaskEnvironment) {
-        self.name = name
+    init(origin: TaskOrigin, config: TaskConfig, timing: TaskTiming, body: TaskBody<Success>, environment: TaskEnvironment) {
+        self.origin = origin
         self.config = config
         self.timing = timing
         self.body = body
-        var environment = environment
-        environment.taskName = name
         self.environment = environment
         storage = Locked(State(scheduledAt: .now))
     }
@@ -274,7 +286,8 @@ extension ScheduledTask: SupervisedTask {
             return
         }
         // Never the arguments: they may hold personal data.
-        environment.logger.error("background task failed", metadata: [
+        let logger = environment.logger(task: name)
+        logger.error("background task failed", metadata: [
             "timing": "\(timing)",
             "route": "\(route ?? "-")",
             "error": "\(String(reflecting: error))",
@@ -283,7 +296,7 @@ extension ScheduledTask: SupervisedTask {
             do {
                 try await handler.handle(self, error)
             } catch let handlerError {
-                environment.logger.error("background task error handler failed", metadata: [
+                logger.error("background task error handler failed", metadata: [
                     "timing": "\(timing)",
                     "route": "\(route ?? "-")",
                     "error": "\(String(reflecting: handlerError))",

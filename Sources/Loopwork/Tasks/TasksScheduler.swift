@@ -85,7 +85,7 @@ public struct TasksBatch: Sendable {
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
         scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: TaskConfig(),
-                       origin: "\(fileID):\(line)")
+                       origin: TaskOrigin(fileID: fileID, line: line))
     }
 
     /// Schedules the sync function `fn(args...)` for this batch's moment, on the blocking pool.
@@ -95,7 +95,7 @@ public struct TasksBatch: Sendable {
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
         scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: TaskConfig(),
-                       origin: "\(fileID):\(line)")
+                       origin: TaskOrigin(fileID: fileID, line: line))
     }
 
     /// A configured task definition for this batch; see ``TasksScheduler/task(name:shield:onError:always:)``.
@@ -121,7 +121,7 @@ public struct TaskDefinition: Sendable {
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
         scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: config,
-                       origin: "\(fileID):\(line)")
+                       origin: TaskOrigin(fileID: fileID, line: line))
     }
 
     /// Schedules the sync function `fn(args...)` with this configuration, on the blocking pool.
@@ -131,7 +131,7 @@ public struct TaskDefinition: Sendable {
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
         scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: config,
-                       origin: "\(fileID):\(line)")
+                       origin: TaskOrigin(fileID: fileID, line: line))
     }
 }
 
