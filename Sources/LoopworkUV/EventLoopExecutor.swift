@@ -56,7 +56,9 @@ public final class EventLoopTaskExecutor: TaskExecutor {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        if core.startsTasksInline, core.inEventLoop {
+        // The loop check comes first: `startsTasksInline` belongs to the loop thread, and
+        // another thread reading it would race with the loop writing it.
+        if core.inEventLoop, core.startsTasksInline {
             // Cleared while the job runs: what it enqueues in turn (a task it starts, a task it
             // resumes) is queued, so it cannot overtake the job that is still running.
             core.startsTasksInline = false
