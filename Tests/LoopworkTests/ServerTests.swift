@@ -73,6 +73,22 @@ struct ServerTests {
         await running.shutdown()
     }
 
+    /// Handlers start inline while the read is parsed: one that answers at once must still wait
+    /// behind an earlier one that suspended, and the read's later requests must be served.
+    @Test func inlineAnswerWaitsBehindAnEarlierSuspendedHandler() async throws {
+        let gates = Gates()
+        let running = try await makeApp(gates: gates).start(host: "127.0.0.1", port: 0)
+        let socket = try TestSocket(port: running.port)
+        try await socket.send("GET /wait/first HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /n/3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        await gates["first-arrived"].wait()
+        gates["first"].open()
+        let responses = try await read(socket, responses: 3)
+        #expect(responses.map(\.text) == ["first", "Hello, World!", "3"])
+        await running.shutdown()
+    }
+
     @Test func malformedRequestGets400AndServerKeepsServing() async throws {
         let app = makeApp()
         let running = try await app.start(host: "127.0.0.1", port: 0)
