@@ -72,6 +72,8 @@ public final class EventLoop: Sendable {
     /// task's job on the same thread is not allowed, `body` runs with ordinary, queued starts.
     public func startingTasksInline<Result>(_ body: () throws -> Result) rethrows -> Result {
         assertInLoop()
+        // Only the framework's read path calls this, once per read callback, and libuv never
+        // runs a read callback inside another: no input can nest it.
         precondition(!core.startsTasksInline, "startingTasksInline must not be nested")
         guard withUnsafeCurrentTask(body: { $0 == nil }) else { return try body() }
         core.startsTasksInline = true

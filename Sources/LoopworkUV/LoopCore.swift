@@ -228,6 +228,8 @@ final class LoopCore: @unchecked Sendable {
             defer { state.runStarted = true }
             return !state.runStarted && state.thread == nil
         }
+        // A misuse of the API by the program itself (a second run(), or run() on an own-thread
+        // loop): no request can reach it, and two threads running one libuv loop would corrupt it.
         precondition(first, "EventLoop.run() may be called once, and only on a loop created with thread: .caller")
         runLoop()
     }
