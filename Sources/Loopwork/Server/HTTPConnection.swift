@@ -62,25 +62,7 @@ final class HTTPConnection {
         if parser.isIdle, headStartedAt == nil { headStartedAt = lastActivity }
         do {
             try worker.loop.startingTasksInline {
-              try parser.parse(bytes) { event in
-                guard acceptingRequests else { return }
-                switch event {
-                case .head(let parsed):
-                    head = parsed
-                    body.removeAll(keepingCapacity: true)
-                    headStartedAt = nil
-                    if parsed.expectsContinue, parsed.framing != .none, parsed.framing != .contentLength(0) {
-                        var interim: [UInt8] = []
-                        worker.serializer.writeInterim(.continue, into: &interim)
-                        _ = responses.append(.init(bytes: interim, context: nil, closeAfter: false, startedAt: lastActivity))
-                        flush()
-                    }
-                case .body(let chunk):
-                    body.append(contentsOf: chunk)
-                case .end:
-                    dispatch()
-                }
-              }
+                try parser.parse(bytes) { event in handle(event) }
             }
         } catch let error as HTTPParseError {
             reject(status: error.status, reason: error.reason)
@@ -91,6 +73,26 @@ final class HTTPConnection {
         }
         if parser.isIdle { headStartedAt = nil } else if parser.isInHead, headStartedAt == nil { headStartedAt = lastActivity }
         applyBackpressure()
+    }
+
+    private func handle(_ event: HTTPParserEvent) {
+        guard acceptingRequests else { return }
+        switch event {
+        case .head(let parsed):
+            head = parsed
+            body.removeAll(keepingCapacity: true)
+            headStartedAt = nil
+            if parsed.expectsContinue, parsed.framing != .none, parsed.framing != .contentLength(0) {
+                var interim: [UInt8] = []
+                worker.serializer.writeInterim(.continue, into: &interim)
+                _ = responses.append(.init(bytes: interim, context: nil, closeAfter: false, startedAt: lastActivity))
+                flush()
+            }
+        case .body(let chunk):
+            body.append(contentsOf: chunk)
+        case .end:
+            dispatch()
+        }
     }
 
     private func inputEnded(_ error: UVError?) {
