@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import HTTPTypes
-import Logging
 @testable import Loopwork
 import LoopworkTesting
 import LoopworkUV
@@ -36,17 +35,15 @@ struct AcceptErrorTests {
     /// later `accept` fails with `EINVAL`: a lasting error. The worker must pause the listener
     /// (not spin the loop), log it, listen again and serve.
     @Test func aListenerWhoseSocketBrokeIsPausedAndListensAgain() async throws {
-        let logs = AcceptErrorLogs()
-        var logger = Logger(label: "accept-error-test") { _ in AcceptErrorLogHandler(logs: logs) }
-        logger.logLevel = .info
-        let app = App(configuration: AppConfiguration(workers: 1), logger: logger)
+        let logs = EndToEndLogs()
+        let app = App(configuration: AppConfiguration(workers: 1), logger: logs.logger)
         app.get("/plaintext") { "Hello, World!" }
         let running = try await app.start(host: "127.0.0.1", port: 0)
         let descriptor = try #require(await running.listenerDescriptors().first ?? nil)
         #expect(shutdown(descriptor, Int32(SHUT_RD)) == 0)
 
         await logs.waitFor("listening again")
-        #expect(logs.messages.contains("accepting connections keeps failing; the listener pauses"))
+        #expect(!logs.entries("accepting connections keeps failing; the listener pauses").isEmpty)
         let socket = try TestSocket(port: running.port)
         try await socket.send("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let reply = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
@@ -55,45 +52,4 @@ struct AcceptErrorTests {
         await running.shutdown()
     }
     #endif
-}
-
-/// Log messages of one test, with a way to wait for one.
-private final class AcceptErrorLogs: Sendable {
-    private let state = Locked<(messages: [String], waiters: [(String, CheckedContinuation<Void, Never>)])>(([], []))
-
-    var messages: [String] { state.withLock { $0.messages } }
-
-    func record(_ message: String) {
-        let ready = state.withLock { state in
-            state.messages.append(message)
-            let ready = state.waiters.filter { $0.0 == message }.map(\.1)
-            state.waiters.removeAll { $0.0 == message }
-            return ready
-        }
-        for waiter in ready { waiter.resume() }
-    }
-
-    func waitFor(_ message: String) async {
-        await withCheckedContinuation { continuation in
-            let seen = state.withLock { state in
-                if state.messages.contains(message) { return true }
-                state.waiters.append((message, continuation))
-                return false
-            }
-            if seen { continuation.resume() }
-        }
-    }
-}
-
-private struct AcceptErrorLogHandler: LogHandler {
-    let logs: AcceptErrorLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { logs.record(event.message.description) }
 }
