@@ -10,7 +10,7 @@ import Darwin
 /// A pthread lock rather than `Synchronization.Mutex`: on Linux the latter produced
 /// ThreadSanitizer false positives, and the suite runs under TSan. The mutex lives in the tail of
 /// the object's own allocation (a `ManagedBuffer`), so a lock costs one allocation, not two: the
-/// framework creates one per request.
+/// framework creates several per request and per background task.
 // @unchecked: `ManagedBuffer` is not Sendable, but the storage's value is only read or written
 // inside `withLock`, which holds the mutex, so no two threads ever touch it at once; the mutex
 // sits in the buffer's tail and never moves.
