@@ -17,10 +17,10 @@ enum DemoRoutes {
 
         app.get("/healthz") { ["status": "ok"] }
 
-        app.post("/echo") { (request: Request) -> Response in
-            var response = Response(status: .ok, body: request.body)
-            response.headerFields[.contentType] = request.headerFields[.contentType] ?? "application/octet-stream"
-            response.headerFields[echoLength] = String(request.body.count)
+        app.post("/echo") { (body: RawBody, fields: HTTPFields) -> Response in
+            var response = Response(status: .ok, bytes: body.bytes)
+            response.headerFields[.contentType] = fields[.contentType] ?? "application/octet-stream"
+            response.headerFields[echoLength] = String(body.bytes.count)
             return response
         }
 
@@ -38,6 +38,7 @@ enum DemoRoutes {
         }
 
         installTaskRoutes(on: app)
+        installStreamingRoutes(on: app)
     }
 
     static let echoLength = HTTPField.Name("X-Echo-Length")!

@@ -40,9 +40,13 @@ struct RouterTestClient: TestClient {
         if fields[HTTPField.Name.hostField] == nil { fields[HTTPField.Name.hostField] = "localhost" }
         let head = HTTPRequest(method: method, scheme: nil, authority: fields[HTTPField.Name.hostField], path: path, headerFields: fields)
         let response = await running.respond(to: head, body: body)
+        // The in-process runtime hands back a streamed body collected.
+        let bytes = response.body.bytes ?? []
         var responseFields = response.headerFields
-        if responseFields[.contentLength] == nil { responseFields[.contentLength] = String(response.body.count) }
+        if responseFields[.contentLength] == nil, let length = response.body.length ?? (method == .head ? nil : bytes.count) {
+            responseFields[.contentLength] = String(length)
+        }
         return TestResponse(status: response.status, headerFields: responseFields,
-                            body: method == .head ? [] : response.body)
+                            body: method == .head ? [] : bytes)
     }
 }

@@ -9,7 +9,7 @@ struct ServerTests {
     private func makeApp(_ configuration: AppConfiguration = AppConfiguration(workers: 1), gates: Gates = Gates()) -> App {
         let app = App(configuration: configuration)
         app.get("/plaintext") { "Hello, World!" }
-        app.post("/echo") { (request: Request) in Response(body: request.body) }
+        app.post("/echo") { (request: Request) in Response(bytes: try await request.body.collect()) }
         app.get("/n/{n}") { (path: PathParameters) in path["n"] ?? "" }
         app.get("/wait/{name}") { (path: PathParameters) in
             let name = path["name"] ?? ""

@@ -21,8 +21,15 @@ public struct AppConfiguration: Sendable {
     public var shutdownGracePeriod: Duration
     /// Open connections per worker; further connections are closed at once, with a log line.
     public var maxConnectionsPerWorker: Int
-    /// Unsent response bytes above which the server stops reading from that connection.
+    /// Unsent response bytes above which the server stops reading from that connection, and a
+    /// streamed body's `write` waits until the client has taken them.
     public var writeHighWaterMark: Int
+    /// Received request-body bytes not yet read by the handler above which the server stops
+    /// reading from the client; it reads again once a quarter of this is left.
+    public var requestBodyHighWaterMark: Int
+    /// How much of a body the handler did not read (it answered first, say with a 401) the
+    /// server reads and drops to keep the connection; a longer rest closes the connection.
+    public var unreadBodyDrainLimit: Int
     /// The `Server` header value, or `nil` to send none.
     public var serverName: String?
 
@@ -38,7 +45,9 @@ public struct AppConfiguration: Sendable {
         requestTimeout: Duration? = nil,
         shutdownGracePeriod: Duration = .seconds(10),
         maxConnectionsPerWorker: Int = 10_000,
-        writeHighWaterMark: Int = 1 << 20,
+        writeHighWaterMark: Int = 256 * 1024,
+        requestBodyHighWaterMark: Int = 256 * 1024,
+        unreadBodyDrainLimit: Int = 256 * 1024,
         serverName: String? = nil
     ) {
         self.host = host
@@ -51,7 +60,9 @@ public struct AppConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxConnectionsPerWorker = maxConnectionsPerWorker
-        self.writeHighWaterMark = writeHighWaterMark
+        self.writeHighWaterMark = max(1, writeHighWaterMark)
+        self.requestBodyHighWaterMark = max(1, requestBodyHighWaterMark)
+        self.unreadBodyDrainLimit = max(0, unreadBodyDrainLimit)
         self.serverName = serverName
     }
 }
@@ -64,7 +75,9 @@ public struct RequestLimits: Sendable, Equatable {
     public var maxHeaderSectionSize: Int
     /// Number of header fields (431 beyond).
     public var maxFieldCount: Int
-    /// Body size, declared or received (413 beyond).
+    /// The largest body the whole-body extractors (``RawBody``, ``JSONBody``) and an unraised
+    /// ``RequestBody`` accept (413 beyond); a streaming route raises its own with
+    /// ``RequestBody/withLimit(_:)``.
     public var maxBodySize: Int
 
     /// Creates limits; the defaults suit an API server.

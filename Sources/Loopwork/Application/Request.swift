@@ -2,13 +2,13 @@ public import HTTPTypes
 
 /// One HTTP request as a handler, a middleware or a dependency sees it.
 ///
-/// The body is complete when the handler runs: the server reads it (within the configured body
-/// limit) before routing, so extractors such as ``JSONBody`` can decode it synchronously.
+/// The handler runs once the head is parsed; the body arrives as a stream (``RequestBody``), which
+/// the whole-body extractors such as ``JSONBody`` collect within the body limit.
 public struct Request: Sendable {
     /// The method, path and header fields, in swift-http-types' form.
     public var head: HTTPRequest
-    /// The request body bytes; empty when the request had none.
-    public var body: [UInt8]
+    /// The request body, read as it arrives; empty when the request had none.
+    public var body: RequestBody
     /// The path without its query string, as sent (percent-encoding intact).
     public var path: String
     /// Decoded query parameters, in the order they appeared.
@@ -22,9 +22,9 @@ public struct Request: Sendable {
     ///
     /// - Parameters:
     ///   - head: The parsed request head.
-    ///   - body: The complete body.
+    ///   - body: The body; ``RequestBody/init(bytes:)`` for one already in memory.
     ///   - context: Per-request state; see ``RequestContext``.
-    public init(head: HTTPRequest, body: [UInt8] = [], context: RequestContext) {
+    public init(head: HTTPRequest, body: RequestBody = .empty, context: RequestContext) {
         self.head = head
         self.body = body
         let target = head.path ?? "/"

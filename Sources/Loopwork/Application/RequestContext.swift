@@ -65,13 +65,15 @@ public final class RequestContext: Sendable {
         }
     }
 
-    package func responseFinished(delivered: Bool) {
+    /// The response's last byte was handed to the kernel (`delivered`), or it never will be; with
+    /// `bodyFailed`, because its body's producer threw.
+    package func responseFinished(delivered: Bool, bodyFailed: Bool = false) {
         let observers = state.withLock { state in
             defer { state.observers.removeAll() }
             return state.observers
         }
         for observer in observers {
-            observer.responseFinished(delivered: delivered)
+            observer.responseFinished(delivered: delivered, bodyFailed: bodyFailed)
         }
     }
 }
@@ -81,6 +83,7 @@ package protocol RequestLifecycleObserver: Sendable {
     /// The handler returned (`succeeded`) or threw. Called once, before the response is written.
     func handlerFinished(succeeded: Bool)
     /// The response's last byte was handed to the kernel (`delivered`), or the connection failed or
-    /// closed before it could be. Called once per request, from the write-completion path.
-    func responseFinished(delivered: Bool)
+    /// closed before it could be, or (`bodyFailed`) the body's producer threw mid-stream. Called
+    /// once per request, from the write-completion path.
+    func responseFinished(delivered: Bool, bodyFailed: Bool)
 }

@@ -22,15 +22,18 @@ extension Logger: RequestDependency {
     public static func resolve(from request: Request) async throws -> Logger { request.context.logger }
 }
 
-/// The raw request body.
+/// The whole request body, collected within ``RequestLimits/maxBodySize`` (413 beyond).
 public struct RawBody: RequestDependency {
     /// The body bytes.
     public let bytes: [UInt8]
 
-    public static func resolve(from request: Request) async throws -> RawBody { RawBody(bytes: request.body) }
+    public static func resolve(from request: Request) async throws -> RawBody {
+        RawBody(bytes: try await request.body.collect())
+    }
 }
 
-/// The request body decoded from JSON into `Value`.
+/// The request body decoded from JSON into `Value`, collected within ``RequestLimits/maxBodySize``
+/// (413 beyond).
 ///
 /// A body that is not JSON, or does not match `Value`, answers 422 with a `detail` saying what did
 /// not match; a request with another `Content-Type` than JSON answers 415.
@@ -43,11 +46,12 @@ public struct JSONBody<Value: Decodable & Sendable>: RequestDependency {
            !MediaType.isJSON(contentType) {
             throw HTTPError(.unsupportedMediaType, detail: "expected an application/json body, got '\(contentType)'")
         }
-        guard !request.body.isEmpty else {
+        let bytes = try await request.body.collect()
+        guard !bytes.isEmpty else {
             throw HTTPError(.unprocessableContent, detail: "request body is empty; expected JSON for \(Value.self)")
         }
         do {
-            return JSONBody(value: try JSONCoding.decode(Value.self, from: request.body))
+            return JSONBody(value: try JSONCoding.decode(Value.self, from: bytes))
         } catch {
             throw HTTPError(.unprocessableContent, detail: "invalid JSON body for \(Value.self): \(DecodingErrorText.describe(error))")
         }

@@ -1,37 +1,42 @@
 public import HTTPTypes
 
-/// A complete response: status, header fields and body bytes.
+/// A response: status, header fields and a body, in memory or streamed (see ``ResponseBody``).
 ///
-/// The server adds `Content-Length`, `Date` and connection fields when it serializes the
-/// response; a handler sets only what is specific to it.
+/// The server adds the framing fields (`Content-Length` or `Transfer-Encoding`), `Date` and
+/// connection fields when it serializes the response; a handler sets only what is specific to it.
 public struct Response: Sendable {
     /// The status line's status.
     public var status: HTTPResponse.Status
     /// Header fields the handler chose.
     public var headerFields: HTTPFields
-    /// The body bytes.
-    public var body: [UInt8]
+    /// The body.
+    public var body: ResponseBody
 
     /// Creates a response.
     ///
     /// - Parameters:
     ///   - status: The status; 200 by default.
     ///   - headerFields: Fields to send.
-    ///   - body: Body bytes.
-    public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], body: [UInt8] = []) {
+    ///   - body: The body; none by default.
+    public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], body: ResponseBody = .empty) {
         self.status = status
         self.headerFields = headerFields
         self.body = body
     }
 
+    /// Creates a response whose body is `bytes`.
+    public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], bytes: [UInt8]) {
+        self.init(status: status, headerFields: headerFields, body: ResponseBody(bytes: bytes))
+    }
+
     init(status: HTTPResponse.Status, headerFields: HTTPFields, json: [UInt8]) {
-        self.init(status: status, headerFields: headerFields, body: json)
+        self.init(status: status, headerFields: headerFields, bytes: json)
         self.headerFields[.contentType] = "application/json"
     }
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"], body: Array(text.utf8))
+        Response(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"], bytes: Array(text.utf8))
     }
 
     /// An `application/json` response encoding `value`.

@@ -24,7 +24,7 @@ extension Substring: ResponseConvertible {
 extension Array: ResponseConvertible where Element == UInt8 {
     /// Raw bytes as `application/octet-stream`.
     public func makeResponse() throws -> Response {
-        Response(status: .ok, headerFields: [.contentType: "application/octet-stream"], body: self)
+        Response(status: .ok, headerFields: [.contentType: "application/octet-stream"], bytes: self)
     }
 }
 

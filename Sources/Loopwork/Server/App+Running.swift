@@ -29,9 +29,10 @@ public final class RunningApp: Sendable {
         return descriptors
     }
 
-    /// Answers one request in-process (no socket), for the router test mode.
-    package func respond(to head: HTTPRequest, body: [UInt8]) async -> Response {
-        await runtime.respond(to: head, body: body)
+    /// Answers one request in-process (no socket), for the router test mode; a streamed body
+    /// comes back collected, at most `maxResponseBytes`.
+    package func respond(to head: HTTPRequest, body: [UInt8], maxResponseBytes: Int = 1 << 30) async -> Response {
+        await runtime.respond(to: head, body: body, maxResponseBytes: maxResponseBytes)
     }
 }
 

@@ -153,19 +153,39 @@ final class AppRuntime: Sendable {
         }
     }
 
-    /// Answers one request without a socket, on the first loop, for in-process tests. The
-    /// response milestone is reported as delivered once the response is built.
-    func respond(to head: HTTPRequest, body: [UInt8]) async -> Response {
+    /// Answers one request without a socket, on the first loop, for in-process tests. A streamed
+    /// body is collected (up to `maxResponseBytes`; HEAD runs no producer); the response
+    /// milestone is reported once the body is complete.
+    func respond(to head: HTTPRequest, body: [UInt8], maxResponseBytes: Int) async -> Response {
         let worker = workers[0].worker
         let context = RequestContext(requestID: worker.nextRequestID(), logger: app.logger,
                                      services: app.services, host: worker.host)
-        let request = Request(head: head, body: body, context: context)
+        let request = Request(head: head, body: RequestBody(storage: .bytes(body), limit: app.configuration.limits.maxBodySize),
+                              context: context)
         let responder = worker.responder
-        let response = await Task(executorPreference: worker.loop.taskExecutor) {
-            await responder.respond(to: request)
+        return await Task(executorPreference: worker.loop.taskExecutor) {
+            var response = await responder.respond(to: request)
+            guard response.body.bytes == nil else {
+                context.responseFinished(delivered: true)
+                return response
+            }
+            if head.method == .head {
+                response.body = ResponseBody(bytes: [])
+                context.responseFinished(delivered: true)
+                return response
+            }
+            do {
+                response.body = ResponseBody(bytes: try await response.body.collect(upTo: maxResponseBytes))
+                context.responseFinished(delivered: true)
+            } catch {
+                context.logger.error("response body failed", metadata: [
+                    "route": "\(context.route ?? head.path ?? "-")", "error": "\(String(reflecting: error))",
+                ])
+                context.responseFinished(delivered: false, bodyFailed: true)
+                response = HTTPError(.internalServerError, detail: "response body failed").response
+            }
+            return response
         }.value
-        context.responseFinished(delivered: true)
-        return response
     }
 }
 

@@ -3,54 +3,86 @@ import Logging
 import LoopworkHTTP
 import LoopworkUV
 
-/// One client connection: bytes in through the parser, requests out to handler tasks, responses
-/// back in request order. Lives on its worker's loop and is only touched from its
-/// ``WorkerServer``'s isolation (the same loop thread).
+/// One client connection: bytes in through the parser, requests out to handler tasks (each runs
+/// once its head is parsed, its body streaming in behind it), responses back in request order,
+/// streamed bodies at the client's pace.
+///
+/// This is the protocol logic; the socket is behind ``ConnectionTransport`` and time behind
+/// `clock`, so tests drive it without either. Loop-bound: everything runs on the worker's loop
+/// thread, and handler tasks come back to it through a ``LoopBound`` reference.
 final class HTTPConnection {
     let id: Int
-    private let tcp: TCPConnection
-    private let worker: WorkerContext
-    private unowned let server: WorkerServer
+    let transport: any ConnectionTransport
+    let worker: WorkerContext
+    let clock: () -> ContinuousClock.Instant
+    private let onClosed: (Int) -> Void
     private var parser: HTTPRequestParser
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var responses = ResponseQueue()
+    var responses = ResponseQueue()
+    /// A request whose head is parsed and whose handler starts at the end of this read (or at
+    /// its end of message, if that comes first), so a body that arrived with its head is whole
+    /// when the handler first reads it.
+    private var pendingDispatch: PendingRequest?
+    /// The body the parser is delivering, and its request's response slot.
+    private(set) var parsingBody: (body: InboundBody, sequence: Int)?
+    /// The streamed response on the wire; the responses behind it wait.
+    var activeStream: (body: OutboundBody, slot: ResponseQueue.Slot)?
     /// No further requests are read: a `Connection: close` request, a parse error, EOF or shutdown.
-    private var acceptingRequests = true
+    var acceptingRequests = true
+    /// Close once every owed response is written: the peer's EOF, or an unread body too long to drain.
+    var closeWhenDone = false
     private var readingPaused = false
-    private var flushScheduled = false
+    var flushScheduled = false
     /// Inside ``received(_:)``: handlers that finish synchronously fill their slots, and one
     /// write after the parse loop sends every response of the read.
-    private var receiving = false
-    private var flushAfterReceiving = false
-    private var peerClosedInput = false
+    var receiving = false
+    var flushAfterReceiving = false
     private(set) var isClosed = false
-    private var lastActivity: ContinuousClock.Instant
+    var lastActivity: ContinuousClock.Instant
+    private var lastRead: ContinuousClock.Instant
     private var headStartedAt: ContinuousClock.Instant?
 
     /// More pipelined requests than this waiting for answers pauses reading, bounding memory.
-    private static let maxQueuedRequests = 256
+    static let maxQueuedRequests = 256
 
-    init(id: Int, tcp: TCPConnection, worker: WorkerContext, server: WorkerServer) {
+    /// What a handler's task carries back to its connection with the response.
+    struct Exchange: Sendable {
+        let sequence: Int
+        let version: HTTPVersion
+        let keepAlive: Bool
+        let isHead: Bool
+        let context: RequestContext
+        let body: InboundBody?
+    }
+
+    private struct PendingRequest {
+        let request: Request
+        let exchange: Exchange
+    }
+
+    init(id: Int, transport: any ConnectionTransport, worker: WorkerContext,
+         clock: @escaping () -> ContinuousClock.Instant = { .now }, onClosed: @escaping (Int) -> Void) {
         self.id = id
-        self.tcp = tcp
+        self.transport = transport
         self.worker = worker
-        self.server = server
+        self.clock = clock
+        self.onClosed = onClosed
         self.parser = HTTPRequestParser(limits: worker.parserLimits)
-        self.lastActivity = .now
+        self.lastActivity = clock()
+        self.lastRead = lastActivity
     }
 
     func start() {
-        tcp.setNoDelay(true)
-        tcp.startReading(
+        transport.setNoDelay(true)
+        transport.startReading(
             onBytes: { [weak self] bytes in self?.received(bytes) },
             onEnd: { [weak self] error in self?.inputEnded(error) })
     }
 
     // MARK: Reading
 
-    private func received(_ bytes: UnsafeRawBufferPointer) {
-        lastActivity = .now
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        lastActivity = clock()
+        lastRead = lastActivity
         receiving = true
         defer {
             receiving = false
@@ -63,6 +95,7 @@ final class HTTPConnection {
         do {
             try worker.loop.startingTasksInline {
                 try parser.parse(bytes) { event in handle(event) }
+                dispatchPending()
             }
         } catch let error as HTTPParseError {
             reject(status: error.status, reason: error.reason)
@@ -76,177 +109,155 @@ final class HTTPConnection {
     }
 
     private func handle(_ event: HTTPParserEvent) {
-        guard acceptingRequests else { return }
         switch event {
         case .head(let parsed):
-            head = parsed
-            body.removeAll(keepingCapacity: true)
+            guard acceptingRequests else { return }
             headStartedAt = nil
-            if parsed.expectsContinue, parsed.framing != .none, parsed.framing != .contentLength(0) {
-                var interim: [UInt8] = []
-                worker.serializer.writeInterim(.continue, into: &interim)
-                _ = responses.append(.init(bytes: interim, context: nil, closeAfter: false, startedAt: lastActivity))
-                flush()
+            begin(parsed)
+        case .body(let slice):
+            guard let (body, _) = parsingBody else { return }
+            if body.append(slice) > worker.configuration.unreadBodyDrainLimit {
+                refuseRestOfInput()
             }
-        case .body(let chunk):
-            body.append(contentsOf: chunk)
         case .end:
-            dispatch()
+            if let (body, _) = parsingBody {
+                body.finish()
+                parsingBody = nil
+            }
+            dispatchPending()
         }
     }
 
-    private func inputEnded(_ error: UVError?) {
-        peerClosedInput = true
-        acceptingRequests = false
-        if error != nil || responses.isEmpty {
-            close()
-        }
-    }
-
-    private func dispatch() {
-        guard let parsed = head else { return }
-        head = nil
+    private func begin(_ parsed: HTTPRequestHead) {
         let keepAlive = parsed.keepAlive && !worker.isShuttingDown
         if !keepAlive { acceptingRequests = false }
         let requestID = parsed.request.headerFields[RequestIDMiddleware.field].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
             ?? worker.nextRequestID()
         let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services, host: worker.host)
-        let request = Request(head: parsed.request, body: body, context: context)
-        body = []
-        let sequence = responses.append(.init(bytes: nil, context: context, closeAfter: !keepAlive, startedAt: lastActivity))
+        let limit = worker.configuration.limits.maxBodySize
+        var inbound: InboundBody?
+        switch parsed.framing {
+        case .none, .contentLength(0):
+            break
+        case .contentLength(let length):
+            inbound = InboundBody(declaredLength: length, expectsContinue: parsed.expectsContinue, loop: worker.loop, delegate: self)
+        case .chunked:
+            inbound = InboundBody(declaredLength: nil, expectsContinue: parsed.expectsContinue, loop: worker.loop, delegate: self)
+        }
+        let body = inbound.map { RequestBody(storage: .stream($0), limit: limit) } ?? RequestBody(storage: .bytes([]), limit: limit)
+        let sequence = responses.append(.init(bytes: nil, context: context, requestBody: inbound,
+                                              closeAfter: !keepAlive, startedAt: lastActivity))
+        if let inbound { parsingBody = (inbound, sequence) }
+        let exchange = Exchange(sequence: sequence, version: parsed.version, keepAlive: keepAlive,
+                                isHead: parsed.request.method == .head, context: context, body: inbound)
+        pendingDispatch = PendingRequest(request: Request(head: parsed.request, body: body, context: context), exchange: exchange)
+    }
+
+    private func dispatchPending() {
+        guard let pending = pendingDispatch else { return }
+        pendingDispatch = nil
         let responder = worker.responder
-        let version = parsed.version
-        let isHead = parsed.request.method == .head
         let loop = worker.loop
-        Task(executorPreference: loop.taskExecutor) { [server, id] in
-            let response = await responder.respond(to: request)
+        let connection = LoopBound(self, on: loop)
+        Task(executorPreference: loop.taskExecutor) {
+            let response = await responder.respond(to: pending.request)
+            let exchange = pending.exchange
             if loop.inEventLoop {
-                // The task prefers the loop, so it resumes on the loop's thread, inside a job of
-                // the loop: the server actor (whose executor is that loop) cannot be running
-                // anything else, and entering it directly saves a task switch per request.
-                server.completeOnLoop(connection: id, sequence: sequence, response: response,
-                                      version: version, keepAlive: keepAlive, isHead: isHead, context: context)
-            } else {
-                await server.complete(connection: id, sequence: sequence, response: response,
-                                      version: version, keepAlive: keepAlive, isHead: isHead, context: context)
+                connection.withValue { $0.complete(response, for: exchange) }
+            } else if !loop.execute({ connection.withValue { $0.complete(response, for: exchange) } }) {
+                exchange.context.responseFinished(delivered: false)
             }
         }
     }
 
-    // MARK: Writing
-
-    /// Serializes a finished handler's response into its slot and writes what is now in order.
-    func complete(sequence: Int, response: Response, version: HTTPVersion, keepAlive: Bool, isHead: Bool, context: RequestContext) {
-        guard !isClosed else {
-            context.responseFinished(delivered: false)
-            return
+    private func inputEnded(_ error: UVError?) {
+        acceptingRequests = false
+        closeWhenDone = true
+        if let (body, _) = parsingBody {
+            body.fail(.clientDisconnected)
+            parsingBody = nil
         }
-        let keepAlive = keepAlive && !worker.isShuttingDown
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(response.body.count + 256)
-        worker.serializer.writeResponse(response.head, body: response.body, version: version,
-                                        keepAlive: keepAlive, isHeadRequest: isHead, into: &bytes)
-        if responses.fill(sequence, bytes: bytes, closeAfter: !keepAlive) {
-            if receiving {
-                flushAfterReceiving = true
-            } else {
-                flushSoon()
-            }
+        if error != nil || !owesResponses {
+            close()
         }
     }
 
     /// Answers a request that broke the protocol, then closes: nothing after it can be trusted.
     private func reject(status: HTTPResponse.Status, reason: String) {
         acceptingRequests = false
-        tcp.stopReading()
+        transport.stopReading()
         var bytes: [UInt8] = []
         let response = HTTPError(status, detail: reason).response
-        worker.serializer.writeResponse(response.head, body: response.body, version: .http1_1,
+        worker.serializer.writeResponse(response.head, body: response.body.bytes ?? [], version: .http1_1,
                                         keepAlive: false, isHeadRequest: false, into: &bytes)
-        _ = responses.append(.init(bytes: bytes, context: nil, closeAfter: true, startedAt: .now))
+        // The request whose head or body broke answers with the error itself; its handler, if
+        // it runs, finds the slot filled.
+        let broken = pendingDispatch?.exchange.sequence ?? parsingBody?.sequence
+        pendingDispatch = nil
+        parsingBody?.body.fail(.aborted)
+        parsingBody = nil
+        if broken.map({ responses.fill($0, bytes: bytes, closeAfter: true) }) != true {
+            _ = responses.append(.init(bytes: bytes, context: nil, closeAfter: true, startedAt: clock()))
+        }
         flush()
     }
 
-    /// Writes now, unless later pipelined requests are still being answered: their handler tasks
-    /// are already queued on the loop, so writing once after them sends one batch instead of a
-    /// write per response. A lone request (the common case) is written at once.
-    private func flushSoon() {
-        guard responses.oldestPending != nil else {
-            flush()
-            return
-        }
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        let accepted = worker.loop.execute { [server, id] in
-            server.assumeIsolated { $0.connection(id)?.scheduledFlush() }
-        }
-        if !accepted {
-            flushScheduled = false
-            flush()
-        }
+    /// An unread body is longer than the drain limit: read no more, close once answers are out.
+    private func refuseRestOfInput() {
+        acceptingRequests = false
+        closeWhenDone = true
+        transport.stopReading()
+        parsingBody = nil
+        if !owesResponses { close() }
     }
 
-    fileprivate func scheduledFlush() {
-        flushScheduled = false
-        flush()
+    /// Called when a request's response is complete while its body is not: drops what is
+    /// buffered and drains the rest, or returns `false` when the connection must close instead
+    /// (the client waits for a `100 Continue` nobody sent, more remains than the drain limit, or
+    /// the body was refused for its size).
+    func settleUnreadBody(_ body: InboundBody?) -> Bool {
+        guard let body else { return true }
+        if body.wasRefused {
+            body.discardRest()
+            acceptingRequests = false
+            return false
+        }
+        guard !body.isEnded else { return true }
+        body.discardRest()
+        if body.isAwaitingContinue || (body.remainingDeclaredBytes ?? 0) > worker.configuration.unreadBodyDrainLimit {
+            acceptingRequests = false
+            return false
+        }
+        return true
     }
 
-    private func flush() {
-        guard !isClosed else { return }
-        if let only = responses.takeSingleReady() {
-            // The common case, one response ready and nothing behind it: no batch to build.
-            guard let bytes = only.bytes else { return }
-            let closeAfter = only.closeAfter || (peerClosedInput && responses.isEmpty)
-            lastActivity = .now
-            let context = only.context
-            tcp.write(bytes) { [weak self] error in
-                context?.responseFinished(delivered: error == nil)
-                self?.written(error: error, closeAfter: closeAfter)
-            }
-            return
+    func applyBackpressure() {
+        guard !isClosed, acceptingRequests || parsingBody != nil else { return }
+        let configuration = worker.configuration
+        var pause = acceptingRequests && (transport.pendingWriteBytes > configuration.writeHighWaterMark
+            || responses.count > Self.maxQueuedRequests)
+        if let (body, _) = parsingBody {
+            // Hysteresis: once paused for the body, read again only when a quarter is left.
+            let buffered = body.bufferedBytes
+            let mark = readingPaused ? configuration.requestBodyHighWaterMark / 4 : configuration.requestBodyHighWaterMark
+            if buffered > mark { pause = true }
         }
-        let ready = responses.takeReady()
-        guard !ready.isEmpty else { return }
-        var batch: [UInt8] = []
-        batch.reserveCapacity(ready.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
-        for slot in ready { batch.append(contentsOf: slot.bytes ?? []) }
-        let contexts = ready.compactMap(\.context)
-        let closeAfter = ready.contains { $0.closeAfter } || (peerClosedInput && responses.isEmpty)
-        lastActivity = .now
-        tcp.write(batch) { [weak self] error in
-            // Runs synchronously inside `write` when the kernel took every byte, else from the
-            // write callback: either way it marks the responses' last bytes as sent.
-            for context in contexts { context.responseFinished(delivered: error == nil) }
-            self?.written(error: error, closeAfter: closeAfter)
-        }
-    }
-
-    private func written(error: UVError?, closeAfter: Bool) {
-        if error != nil || closeAfter {
-            close()
-            return
-        }
-        applyBackpressure()
-        if peerClosedInput, responses.isEmpty { close() }
-    }
-
-    private func applyBackpressure() {
-        guard !isClosed, acceptingRequests else { return }
-        let overloaded = tcp.pendingWriteBytes > worker.configuration.writeHighWaterMark
-            || responses.count > Self.maxQueuedRequests
-        if overloaded, !readingPaused {
+        if pause, !readingPaused {
             readingPaused = true
-            tcp.stopReading()
-        } else if !overloaded, readingPaused {
+            transport.stopReading()
+        } else if !pause, readingPaused {
             readingPaused = false
-            tcp.resumeReading()
+            transport.resumeReading()
         }
     }
 
     // MARK: Lifecycle
 
+    /// Whether a response is still to be written (queued, or a body streaming).
+    var owesResponses: Bool { !responses.isEmpty || activeStream != nil }
+
     /// Whether the connection is between requests with nothing owed to the client.
-    var isIdle: Bool { responses.isEmpty && parser.isIdle }
+    var isIdle: Bool { !owesResponses && parser.isIdle }
 
     /// Shutdown: stop taking requests; close at once if idle, else after the owed responses.
     func beginShutdown() {
@@ -254,23 +265,20 @@ final class HTTPConnection {
         if isIdle { close() }
     }
 
-    /// Enforces the header-read, idle and request timeouts; called by the worker's sweep timer.
+    /// Enforces the header-read, body-read, idle and request timeouts; called by the worker's
+    /// sweep timer.
     func checkTimeouts(now: ContinuousClock.Instant) {
         guard !isClosed else { return }
         let configuration = worker.configuration
         if let (sequence, slot) = responses.oldestPending {
             if let limit = configuration.requestTimeout, now - slot.startedAt > limit {
-                var bytes: [UInt8] = []
-                let response = HTTPError(.serviceUnavailable, detail: "request timed out").response
-                worker.serializer.writeResponse(response.head, body: response.body, version: .http1_1,
-                                                keepAlive: false, isHeadRequest: false, into: &bytes)
-                worker.logger.warning("request timed out", metadata: ["connection": "\(id)", "request-id": "\(slot.context?.requestID ?? "-")"])
-                acceptingRequests = false
-                // The handler still runs; its late answer finds the slot filled. The request's
-                // milestones complete once, when this 503 is written.
-                if responses.fill(sequence, bytes: bytes, closeAfter: true) {
-                    flush()
-                }
+                timeOut(sequence, requestID: slot.context?.requestID)
+            } else if parsingBody != nil, !readingPaused, now - lastRead > configuration.idleTimeout {
+                // A handler waits for body bytes the client stopped sending.
+                worker.logger.info("request body stalled; closing the connection", metadata: [
+                    "connection": "\(id)", "request-id": "\(slot.context?.requestID ?? "-")",
+                ])
+                close()
             }
             return
         }
@@ -283,15 +291,56 @@ final class HTTPConnection {
         }
     }
 
+    private func timeOut(_ sequence: Int, requestID: String?) {
+        var bytes: [UInt8] = []
+        let response = HTTPError(.serviceUnavailable, detail: "request timed out").response
+        worker.serializer.writeResponse(response.head, body: response.body.bytes ?? [], version: .http1_1,
+                                        keepAlive: false, isHeadRequest: false, into: &bytes)
+        worker.logger.warning("request timed out", metadata: ["connection": "\(id)", "request-id": "\(requestID ?? "-")"])
+        acceptingRequests = false
+        // The handler still runs; its late answer finds the slot filled. The request's
+        // milestones complete once, when this 503 is written.
+        if responses.fill(sequence, bytes: bytes, closeAfter: true) {
+            flush()
+        }
+    }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true
         acceptingRequests = false
+        pendingDispatch = nil
+        parsingBody?.body.fail(.clientDisconnected)
+        parsingBody = nil
         for slot in responses.removeAll() where slot.bytes != nil {
-            slot.context?.responseFinished(delivered: false)
+            if let stream = slot.stream {
+                stream.connectionClosed()
+            } else {
+                slot.context?.responseFinished(delivered: false)
+            }
         }
-        tcp.close { [server, id] in
-            server.assumeIsolated { $0.connectionClosed(id) }
+        if let (stream, _) = activeStream {
+            activeStream = nil
+            stream.connectionClosed()
         }
+        transport.close { [onClosed, id] in onClosed(id) }
+    }
+}
+
+extension HTTPConnection: InboundBodyDelegate {
+    func bodyWantsContinue(_ body: InboundBody) {
+        guard !isClosed, let (current, sequence) = parsingBody, current === body else { return }
+        // The interim answer must not land inside an earlier response.
+        if activeStream == nil, responses.isFirst(sequence) {
+            writeContinue()
+        } else {
+            responses.requestContinue(sequence)
+        }
+        applyBackpressure()
+    }
+
+    func bodyWasRead(_ body: InboundBody) {
+        guard readingPaused, parsingBody?.body === body else { return }
+        applyBackpressure()
     }
 }

@@ -2,10 +2,17 @@
 /// the order requests arrived, whichever handler finishes first.
 struct ResponseQueue {
     struct Slot {
-        /// Serialized response bytes, `nil` while the handler is still running.
+        /// Serialized response bytes (a streamed response's head), `nil` while the handler runs.
         var bytes: [UInt8]?
-        /// The request whose milestones the write completes; `nil` for interim or error answers.
+        /// The streamed body that follows `bytes`; the responses behind it wait until it ends.
+        var stream: OutboundBody?
+        /// The request whose milestones the write completes; `nil` for error answers.
         var context: RequestContext?
+        /// The request's body, drained or refused once its response is out.
+        var requestBody: InboundBody?
+        /// The handler asked for the body of a client that waits for `100 Continue` while an
+        /// earlier response was still owed: the interim answer goes out when this slot is first.
+        var wantsContinue = false
         /// Close the connection once this response is written.
         var closeAfter: Bool
         /// When the request was dispatched, for the request timeout.
@@ -34,39 +41,56 @@ struct ResponseQueue {
         return firstSequence + count - 1
     }
 
+    private func index(of sequence: Int) -> Int? {
+        let index = head + (sequence - firstSequence)
+        guard sequence >= firstSequence, index < slots.count else { return nil }
+        return index
+    }
+
     /// Fills the slot `sequence`; returns false when it was already filled or written (a request
     /// answered by its timeout, then by its handler).
-    mutating func fill(_ sequence: Int, bytes: [UInt8], closeAfter: Bool) -> Bool {
-        let index = head + (sequence - firstSequence)
-        guard sequence >= firstSequence, index < slots.count, slots[index].bytes == nil else { return false }
+    mutating func fill(_ sequence: Int, bytes: [UInt8], stream: OutboundBody? = nil, closeAfter: Bool) -> Bool {
+        guard let index = index(of: sequence), slots[index].bytes == nil else { return false }
         slots[index].bytes = bytes
+        slots[index].stream = stream
         slots[index].closeAfter = slots[index].closeAfter || closeAfter
         return true
     }
 
-    /// Context of a still-queued slot, for notifying it when its answer will never be written.
-    func context(of sequence: Int) -> RequestContext? {
-        let index = head + (sequence - firstSequence)
-        guard sequence >= firstSequence, index < slots.count else { return nil }
-        return slots[index].context
+    /// Whether `sequence` is the first response owed (nothing before it is still to be written).
+    func isFirst(_ sequence: Int) -> Bool { sequence == firstSequence && head < slots.count }
+
+    /// Marks slot `sequence` as owing a `100 Continue` once it is first.
+    mutating func requestContinue(_ sequence: Int) {
+        guard let index = index(of: sequence) else { return }
+        slots[index].wantsContinue = true
     }
 
-    /// Removes the ready slots at the front, in order.
+    /// Clears and returns the front slot's owed `100 Continue`, if it is still waiting for its handler.
+    mutating func takeContinue() -> Bool {
+        guard head < slots.count, slots[head].bytes == nil, slots[head].wantsContinue else { return false }
+        slots[head].wantsContinue = false
+        return true
+    }
+
+    /// Removes the ready slots at the front, in order, up to and including the first streamed one
+    /// (whatever follows a stream waits for its end).
     mutating func takeReady() -> [Slot] {
         var ready: [Slot] = []
         while head < slots.count, slots[head].bytes != nil {
             ready.append(slots[head])
             head += 1
             firstSequence += 1
+            if ready[ready.count - 1].stream != nil { break }
         }
         return ready
     }
 
-    /// Removes and returns the front slot when it is the only ready one (none ready behind it);
-    /// `nil` otherwise, leaving the queue as it was.
+    /// Removes and returns the front slot when it is the only ready one (none ready behind it),
+    /// or a streamed one; `nil` otherwise, leaving the queue as it was.
     mutating func takeSingleReady() -> Slot? {
         guard head < slots.count, slots[head].bytes != nil,
-              head + 1 == slots.count || slots[head + 1].bytes == nil else { return nil }
+              slots[head].stream != nil || head + 1 == slots.count || slots[head + 1].bytes == nil else { return nil }
         let slot = slots[head]
         head += 1
         firstSequence += 1

@@ -34,7 +34,8 @@ final class WorkerContext: Sendable {
             maxRequestLineLength: configuration.limits.maxRequestLineLength,
             maxHeaderSectionSize: configuration.limits.maxHeaderSectionSize,
             maxFieldCount: configuration.limits.maxFieldCount,
-            maxBodySize: configuration.limits.maxBodySize)
+            // Each body's reader enforces its own limit (a streaming route may raise it).
+            maxBodySize: Int.max)
         self.serializer = HTTPResponseSerializer(serverName: configuration.serverName, dateCache: dateCache)
         self.services = services
         self.logger = logger

@@ -113,35 +113,16 @@ actor WorkerServer {
         }
         acceptErrors.accepted()
         nextConnectionID += 1
-        let connection = HTTPConnection(id: nextConnectionID, tcp: tcp, worker: worker, server: self)
+        let connection = HTTPConnection(id: nextConnectionID, transport: tcp, worker: worker) { [unowned self] id in
+            // Transport close callbacks run on the loop, this actor's executor.
+            self.assumeIsolated { $0.connectionClosed(id) }
+        }
         connections[nextConnectionID] = connection
         connection.start()
     }
 
-    func connection(_ id: Int) -> HTTPConnection? { connections[id] }
-
     /// The listening socket's descriptor, for tests that break it on purpose.
     var listenerDescriptor: Int32? { listener?.socketDescriptor }
-
-    func complete(connection id: Int, sequence: Int, response: Response, version: HTTPVersion,
-                  keepAlive: Bool, isHead: Bool, context: RequestContext) {
-        guard let connection = connections[id] else {
-            context.responseFinished(delivered: false)
-            return
-        }
-        connection.complete(sequence: sequence, response: response, version: version,
-                            keepAlive: keepAlive, isHead: isHead, context: context)
-    }
-
-    /// ``complete(connection:sequence:response:version:keepAlive:isHead:context:)`` for a caller
-    /// already running on the loop's thread, without a task switch.
-    nonisolated func completeOnLoop(connection id: Int, sequence: Int, response: Response, version: HTTPVersion,
-                                    keepAlive: Bool, isHead: Bool, context: RequestContext) {
-        assumeIsolated { server in
-            server.complete(connection: id, sequence: sequence, response: response, version: version,
-                            keepAlive: keepAlive, isHead: isHead, context: context)
-        }
-    }
 
     func connectionClosed(_ id: Int) {
         connections[id] = nil

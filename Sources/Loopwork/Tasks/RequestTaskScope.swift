@@ -89,7 +89,7 @@ final class RequestTaskScope: RequestLifecycleObserver {
         release(start: start, dropped: dropped, then: responseTasks, reason: "its handler threw")
     }
 
-    func responseFinished(delivered: Bool) {
+    func responseFinished(delivered: Bool, bodyFailed: Bool) {
         let (start, dropped, responseTasks) = state.withLock { state in
             guard !state.responseFinished else { return ([any SupervisedTask](), [any SupervisedTask](), [any SupervisedTask]()) }
             state.responseFinished = true
@@ -99,10 +99,15 @@ final class RequestTaskScope: RequestLifecycleObserver {
                 return Self.settleHandler(succeeded: false, in: &state)
             }
             defer { state.afterResponse = [] }
+            if bodyFailed {
+                // A producer that threw mid-stream fails the request as a throwing handler does.
+                return ([], state.afterResponse.filter { !$0.config.runsAlways },
+                        state.afterResponse.filter { $0.config.runsAlways })
+            }
             return ([], [], state.afterResponse)
         }
         release(start: start, dropped: dropped, then: responseTasks,
-                reason: "the response finished before its handler")
+                reason: bodyFailed ? "its response body failed" : "the response finished before its handler")
     }
 
     /// Records the handler's outcome; returns the after-route tasks to start, the tasks to

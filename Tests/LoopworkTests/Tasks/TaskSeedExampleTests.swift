@@ -41,7 +41,7 @@ struct TaskSeedExampleTests {
         let before = finished.events.count
         let response = try await serve(harness.app, harness, "/endpoint")
         #expect(response.status == .ok)
-        #expect(String(decoding: response.body, as: UTF8.self) == #"{"status":"ok"}"#)
+        #expect(String(decoding: response.body.bytes ?? [], as: UTF8.self) == #"{"status":"ok"}"#)
         #expect(await events(after: before, waitingFor: 1).contains("my_task"))
     }
 
@@ -65,7 +65,7 @@ struct TaskSeedExampleTests {
         }
         let before = finished.events.count
         let response = try await serve(harness.app, harness, "/immediate")
-        #expect(String(decoding: response.body, as: UTF8.self).hasPrefix(#"{"task_started":"#))
+        #expect(String(decoding: response.body.bytes ?? [], as: UTF8.self).hasPrefix(#"{"task_started":"#))
         #expect(await events(after: before, waitingFor: 1).contains("process_data data_arg value"))
     }
 
@@ -136,7 +136,7 @@ struct TaskSeedExampleTests {
             return ["status": "ok"]
         }
         let response = try await serve(harness.app, harness, "/comprehensive")
-        #expect(String(decoding: response.body, as: UTF8.self) == #"{"status":"ok"}"#)
+        #expect(String(decoding: response.body.bytes ?? [], as: UTF8.self) == #"{"status":"ok"}"#)
         await printed.waitFor(count: 6)
         #expect(printed.events == [
             "Immediate: data1", "Immediate: data2",

@@ -94,7 +94,7 @@ struct TasksE2EIsolationTests {
         app.addTasks()
         app.get("/large") { (tasks: Tasks) in
             handle.set(tasks.afterResponse.task(name: "after-cut").schedule({ () async in runs.increment() }))
-            return Response(body: [UInt8](repeating: UInt8(ascii: "b"), count: TasksE2ETimingTests.largeBodySize))
+            return Response(bytes: [UInt8](repeating: UInt8(ascii: "b"), count: TasksE2ETimingTests.largeBodySize))
         }
         let running = try await app.start(host: "127.0.0.1", port: 0)
         var socket: TestSocket? = try TestSocket(port: running.port)

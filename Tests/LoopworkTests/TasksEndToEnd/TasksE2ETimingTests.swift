@@ -21,7 +21,7 @@ struct TasksE2ETimingTests {
         app.get("/large") { (tasks: Tasks) in
             afterResponse.set(tasks.afterResponse.task(name: "after-large").schedule({ () async in }))
             afterRoute.set(tasks.afterRoute.task(name: "route-done").schedule({ () async in }))
-            return Response(body: [UInt8](repeating: UInt8(ascii: "a"), count: Self.largeBodySize))
+            return Response(bytes: [UInt8](repeating: UInt8(ascii: "a"), count: Self.largeBodySize))
         }
         app.get("/ping") { "pong" }
         let running = try await app.start(host: "127.0.0.1", port: 0)

@@ -1,0 +1,156 @@
+import HTTPTypes
+import LoopworkHTTP
+import LoopworkUV
+
+extension HTTPConnection {
+    /// Serializes a finished handler's response into its slot and writes what is now in order.
+    func complete(_ response: Response, for exchange: Exchange) {
+        guard !isClosed else {
+            exchange.context.responseFinished(delivered: false)
+            return
+        }
+        var keepAlive = exchange.keepAlive && !worker.isShuttingDown
+        let serializer = worker.serializer
+        var bytes: [UInt8] = []
+        var stream: OutboundBody?
+        switch response.body.storage {
+        case .bytes(let body):
+            // The body's fate decides the Connection field, so settle it before serializing.
+            if !settleUnreadBody(exchange.body) { keepAlive = false }
+            bytes.reserveCapacity(body.count + 256)
+            serializer.writeResponse(response.head, body: body, version: exchange.version,
+                                     keepAlive: keepAlive, isHeadRequest: exchange.isHead, into: &bytes)
+        case .stream(let produce):
+            let length = response.body.length
+            let framing: OutboundBody.Framing = length.map { .contentLength($0) }
+                ?? (exchange.version == .http1_0 ? .closeDelimited : .chunked)
+            if framing == .closeDelimited { keepAlive = false }
+            serializer.writeHead(response.head, bodyLength: length.map { .known($0) } ?? .chunked, version: exchange.version,
+                                 keepAlive: keepAlive, isHeadRequest: exchange.isHead, into: &bytes)
+            let code = response.status.code
+            if exchange.isHead || code < 200 || code == 204 || code == 304 {
+                // No body may follow: the producer never runs.
+                if !settleUnreadBody(exchange.body) { keepAlive = false }
+            } else {
+                // A producer may still read the request body (a streamed echo), so its fate is
+                // settled when the stream ends.
+                stream = OutboundBody(framing: framing, produce: produce, context: exchange.context, loop: worker.loop,
+                                      serializer: serializer, highWaterMark: worker.configuration.writeHighWaterMark,
+                                      connection: self)
+            }
+        }
+        if responses.fill(exchange.sequence, bytes: bytes, stream: stream, closeAfter: !keepAlive) {
+            if receiving {
+                flushAfterReceiving = true
+            } else {
+                flushSoon()
+            }
+        } else {
+            // Already answered (by the request timeout): this response is never sent.
+            stream?.connectionClosed()
+        }
+    }
+
+    /// Writes now, unless later pipelined requests are still being answered: their handler tasks
+    /// are already queued on the loop, so writing once after them sends one batch instead of a
+    /// write per response. A lone request (the common case) is written at once.
+    private func flushSoon() {
+        guard responses.oldestPending != nil else {
+            flush()
+            return
+        }
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let connection = LoopBound(self, on: worker.loop)
+        let accepted = worker.loop.execute {
+            connection.withValue { connection in
+                connection.flushScheduled = false
+                connection.flush()
+            }
+        }
+        if !accepted {
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    func flush() {
+        guard !isClosed, activeStream == nil else { return }
+        if responses.takeContinue() { writeContinue() }
+        if let only = responses.takeSingleReady() {
+            // The common case, one response ready and nothing behind it: no batch to build.
+            write([only], bytes: only.bytes ?? [])
+            return
+        }
+        let ready = responses.takeReady()
+        guard !ready.isEmpty else { return }
+        var batch: [UInt8] = []
+        batch.reserveCapacity(ready.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
+        for slot in ready { batch.append(contentsOf: slot.bytes ?? []) }
+        write(ready, bytes: batch)
+    }
+
+    /// Writes the serialized `slots`; the last may be followed by its streamed body, whose
+    /// producer starts once its head is queued.
+    private func write(_ slots: [ResponseQueue.Slot], bytes: [UInt8]) {
+        let stream = slots.last?.stream
+        // A streamed response is finished (and may close the connection) when its body ends.
+        let finished = stream == nil ? slots : slots.dropLast()
+        let contexts = finished.compactMap(\.context)
+        let closeAfter = finished.contains { $0.closeAfter }
+        if let stream, let slot = slots.last { activeStream = (stream, slot) }
+        lastActivity = clock()
+        transport.write(bytes) { [weak self] error in
+            // Runs synchronously inside `write` when the kernel took every byte, else from the
+            // write callback: either way it marks the responses' last bytes as sent.
+            for context in contexts { context.responseFinished(delivered: error == nil) }
+            self?.written(error: error, closeAfter: closeAfter)
+        }
+        if let stream, !isClosed { stream.start() }
+    }
+
+    private func written(error: UVError?, closeAfter: Bool) {
+        if error != nil || closeAfter {
+            close()
+            return
+        }
+        lastActivity = clock()
+        activeStream?.body.writeProgressed()
+        applyBackpressure()
+        if closeWhenDone, !owesResponses { close() }
+    }
+
+    func writeContinue() {
+        var interim: [UInt8] = []
+        worker.serializer.writeInterim(.continue, into: &interim)
+        transport.write(interim) { [weak self] error in
+            if error != nil { self?.close() }
+        }
+    }
+}
+
+extension HTTPConnection: OutboundBodyConnection {
+    func writeBodyBytes(_ bytes: [UInt8], completion: @escaping (UVError?) -> Void) {
+        lastActivity = clock()
+        transport.write(bytes) { [weak self] error in
+            completion(error)
+            self?.written(error: error, closeAfter: false)
+        }
+    }
+
+    var unsentBytes: Int { transport.pendingWriteBytes }
+
+    func outboundBodyEnded(_ body: OutboundBody, failed: Bool) {
+        guard let (active, slot) = activeStream, active === body else { return }
+        activeStream = nil
+        // After a failed producer the body cannot be ended cleanly: the client must see the
+        // connection close. A body delimited by the close ends the same way.
+        if failed || active.framing == .closeDelimited || slot.closeAfter || !settleUnreadBody(slot.requestBody) {
+            close()
+            return
+        }
+        flush()
+        applyBackpressure()
+        if closeWhenDone, !owesResponses { close() }
+    }
+}
