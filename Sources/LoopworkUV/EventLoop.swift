@@ -7,7 +7,8 @@ import Synchronization
 
 /// One libuv loop running on a thread of its own.
 ///
-/// Only ``execute(_:)``, ``executor``, ``taskExecutor``, ``inEventLoop`` and the shutdown methods may be called from
+/// Only ``execute(_:)``, ``executor``, ``taskExecutor``, ``inEventLoop``, the file-system calls
+/// (``realPath(_:)``, ``status(ofPath:)``, ``LoopFile``) and the shutdown methods may be called from
 /// any thread; everything else (timers, work, sockets) must be called on the loop's thread, from
 /// a job it runs or a callback it makes. Shut a loop down before dropping it: its thread runs
 /// until then.

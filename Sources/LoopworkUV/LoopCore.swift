@@ -43,9 +43,9 @@ final class LoopCore: @unchecked Sendable {
     /// Set by ``EventLoop/startingTasksInline(_:)``: the next task job enqueued from the loop
     /// thread runs at once instead of being queued.
     var startsTasksInline = false
-    /// Thread-pool requests whose after-work callback has not run. Loop thread only: shutdown
-    /// withdraws the ones not started yet instead of waiting for them.
-    private var pendingWork: Set<UnsafeMutablePointer<uv_work_t>> = []
+    /// Thread-pool requests (queued work, file-system calls) whose callback has not run. Loop
+    /// thread only: shutdown withdraws the ones not started yet instead of waiting for them.
+    private var pendingWork: Set<UnsafeMutablePointer<uv_req_t>> = []
 
     enum Phase { case running, stopping, stopped }
 
@@ -269,8 +269,8 @@ final class LoopCore: @unchecked Sendable {
         }
     }
 
-    func workStarted(_ request: UnsafeMutablePointer<uv_work_t>) { pendingWork.insert(request) }
-    func workFinished(_ request: UnsafeMutablePointer<uv_work_t>) { pendingWork.remove(request) }
+    func workStarted(_ request: UnsafeMutablePointer<uv_req_t>) { pendingWork.insert(request) }
+    func workFinished(_ request: UnsafeMutablePointer<uv_req_t>) { pendingWork.remove(request) }
 
     /// First step of stopping, on the loop: close every handle but the wake-up, which stays
     /// (unreferenced) so late submissions still wake the loop while handles finish closing.
@@ -280,7 +280,7 @@ final class LoopCore: @unchecked Sendable {
         closeAllHandles()
         // Work a pool thread has not picked up yet completes with ECANCELED now; running work is
         // waited for (uv_loop_close needs it finished).
-        for request in pendingWork { uv_cancel(loopwork_work_as_req(request)) }
+        for request in pendingWork { uv_cancel(request) }
         uv_unref(loopwork_async_as_handle(wakeup))
     }
 

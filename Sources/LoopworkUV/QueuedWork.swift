@@ -77,7 +77,7 @@ extension EventLoop {
         }, { request, status in
             guard let request, let data = request.pointee.data else { return }
             let context = Unmanaged<WorkContext>.fromOpaque(data).takeRetainedValue()
-            context.core.workFinished(request)
+            context.core.workFinished(loopwork_work_as_req(request))
             request.deallocate()
             context.handle?.markFinished()
             context.complete(status == UV_ECANCELED.rawValue)
@@ -88,7 +88,7 @@ extension EventLoop {
             handle.markFinished()
             throw UVError(code: status, operation: "uv_queue_work")
         }
-        core.workStarted(request)
+        core.workStarted(loopwork_work_as_req(request))
         return handle
     }
 }
