@@ -44,6 +44,13 @@ public struct UVError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Whether this is the end of a stream (`UV_EOF`).
     public var isEndOfFile: Bool { code == UV_EOF.rawValue }
 
+    /// Whether nothing exists at a path (`ENOENT`, or `ENOTDIR` when a file stands where the path
+    /// needs a directory).
+    public var isNotFound: Bool { code == UV_ENOENT.rawValue || code == UV_ENOTDIR.rawValue }
+
+    /// Whether the file system refused access (`EACCES`, `EPERM`).
+    public var isPermissionDenied: Bool { code == UV_EACCES.rawValue || code == UV_EPERM.rawValue }
+
     public var description: String { "\(operation) failed: \(name) (\(message))" }
 
     /// Throws when `status` is a libuv error.

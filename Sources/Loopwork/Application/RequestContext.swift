@@ -1,4 +1,4 @@
-import LoopworkUV
+package import LoopworkUV
 public import Logging
 
 /// Per-request state shared by the handler, its middleware and every dependency it declares.
@@ -22,6 +22,9 @@ public final class RequestContext: Sendable {
     package let services: AppServices
     /// Where background work of this request runs.
     package let host: any TaskExecutionHost
+    /// The worker loop serving the request, whose thread pool file responses read on; `nil` for
+    /// a context made outside a server.
+    package let loop: EventLoop?
     private let state = Locked(State())
 
     private struct State {
@@ -30,11 +33,12 @@ public final class RequestContext: Sendable {
         var route: String?
     }
 
-    package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost) {
+    package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost, loop: EventLoop? = nil) {
         self.requestID = requestID
         self.baseLogger = logger
         self.services = services
         self.host = host
+        self.loop = loop
     }
 
     /// The pattern of the route that matched (`/users/{id}`), once routing has happened.

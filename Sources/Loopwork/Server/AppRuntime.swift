@@ -159,7 +159,7 @@ final class AppRuntime: Sendable {
     func respond(to head: HTTPRequest, body: [UInt8], maxResponseBytes: Int) async -> Response {
         let worker = workers[0].worker
         let context = RequestContext(requestID: worker.nextRequestID(), logger: app.logger,
-                                     services: app.services, host: worker.host)
+                                     services: app.services, host: worker.host, loop: worker.loop)
         let request = Request(head: head, body: RequestBody(storage: .bytes(body), limit: app.configuration.limits.maxBodySize),
                               context: context)
         let responder = worker.responder

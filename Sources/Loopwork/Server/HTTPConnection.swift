@@ -133,7 +133,8 @@ final class HTTPConnection {
         if !keepAlive { acceptingRequests = false }
         let requestID = parsed.request.headerFields[RequestIDMiddleware.field].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
             ?? worker.nextRequestID()
-        let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services, host: worker.host)
+        let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services, host: worker.host,
+                                     loop: worker.loop)
         let limit = worker.configuration.limits.maxBodySize
         var inbound: InboundBody?
         switch parsed.framing {
