@@ -42,7 +42,7 @@ public final class HTTPDateCache: @unchecked Sendable {
     }
 
     /// Formats seconds since the epoch as an IMF-fixdate (RFC 9110 §5.6.7).
-    static func format(_ seconds: Int) -> String {
+    package static func format(_ seconds: Int) -> String {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
