@@ -46,11 +46,17 @@ public struct FileMiddleware: Middleware {
         let root = try await resolvedRoot(on: loop)
         let target = ([root] + segments).joined(separator: "/")
         guard let (file, status) = try await open(target, root: root, on: loop) else { return try await next(request) }
+        let asksForDirectory = request.path.hasSuffix("/")
         guard status.isDirectory else {
+            // `file.txt/` names a directory that is not there, as the file system would say.
+            guard !asksForDirectory else {
+                await file.close()
+                return try await next(request)
+            }
             return await FileResponse.respond(with: file, status: status, to: request, contentType: FileMediaType.forPath(target))
         }
         await file.close()
-        guard request.path.hasSuffix("/") else {
+        guard asksForDirectory else {
             // Relative to the request, from its last segment as sent: never a URL of another host
             // (`//host`) or scheme (`a:b`).
             let name = request.path.split(separator: "/").last ?? ""

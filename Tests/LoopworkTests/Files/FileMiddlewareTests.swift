@@ -63,6 +63,7 @@ struct FileMiddlewareTests {
             #expect(try await client.execute(.post, "/static/hello.txt").text == "posted")
             #expect(try await client.execute(.get, "/static/missing.txt").text == "from the router")
             #expect(try await client.execute(.get, "/static/nowhere/deeper.txt").status == .notFound)
+            #expect(try await client.execute(.get, "/static/docs/guide.css/").status == .notFound)
             #expect(try await client.execute(.get, "/elsewhere").text == "elsewhere")
             // A prefix matches whole segments only.
             #expect(try await client.execute(.get, "/statichello.txt").status == .notFound)
