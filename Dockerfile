@@ -40,6 +40,7 @@ RUN export DEBIAN_FRONTEND=noninteractive \
         --shell /usr/sbin/nologin loopwork
 
 COPY --from=build /staging/loopwork-demo /usr/local/bin/loopwork-demo
+COPY Sources/LoopworkDemo/Static /usr/local/share/loopwork-demo/static
 
 USER loopwork:loopwork
 EXPOSE 8080
@@ -52,4 +53,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 STOPSIGNAL SIGTERM
 
 # --workers is left out on purpose: it defaults to the CPUs the process may use in the container.
-CMD ["/usr/local/bin/loopwork-demo", "--host", "0.0.0.0", "--port", "8080", "--log-level", "info"]
+CMD ["/usr/local/bin/loopwork-demo", "--host", "0.0.0.0", "--port", "8080", "--log-level", "info", \
+     "--static-dir", "/usr/local/share/loopwork-demo/static"]

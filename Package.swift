@@ -70,6 +70,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Served by `/files/` from the source tree (see `DemoCommand.staticDir`); the
+            // container copies the folder beside the binary.
+            exclude: ["Static"],
             swiftSettings: strictSettings
         ),
         .testTarget(

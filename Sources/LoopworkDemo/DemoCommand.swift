@@ -23,6 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "The directory served under /files/; defaults to the demo's bundled folder.")
+    var staticDir: String = DemoCommand.bundledStaticDir
+
     @Option(help: "Instead of serving, GET this URL and exit 0 on a 2xx answer, 1 otherwise (for container health checks).")
     var healthCheck: String?
 
@@ -47,12 +50,21 @@ struct DemoCommand: AsyncParsableCommand {
             configuration: AppConfiguration(host: host, port: port, workers: workers,
                                              serverName: "loopwork-demo"),
             logger: logger)
-        DemoRoutes.install(on: app)
+        DemoRoutes.install(on: app, staticDir: staticDir)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+extension DemoCommand {
+    /// `Sources/LoopworkDemo/Static` in the tree the demo was built from.
+    static var bundledStaticDir: String {
+        let source = #filePath
+        guard let slash = source.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "Static" }
+        return String(source[..<slash]) + "/Static"
     }
 }
 

@@ -7,9 +7,10 @@ import Loopwork
 enum DemoRoutes {
     static let stats = DemoStats()
 
-    static func install(on app: App) {
+    static func install(on app: App, staticDir: String = DemoCommand.bundledStaticDir) {
         app.add(middleware: RequestLoggingMiddleware(level: .info))
         app.add(middleware: RequestIDMiddleware())
+        app.add(middleware: FileMiddleware(root: staticDir, urlPrefix: "/files"))
 
         app.get("/plaintext") { "Hello, World!" }
 

@@ -40,16 +40,25 @@ extension DemoRoutes {
             }
         }
 
+        // Both timings around a streamed body, in the log: after-route before the first chunk,
+        // after-response once the last byte is out (or the client is gone; not at all when the
+        // body fails, with `fail_after=N`).
         app.post("/tasks/stream") { (tasks: Tasks, logger: Logger, query: QueryParameters) -> Response in
             let clock = DemoClock()
-            let chunks = try integer(query, "chunks", default: 8, max: 10_000)
+            let chunks = try integer(query, "chunks", default: 8, max: 1_000_000)
+            let chunkBytes = try integer(query, "chunk_bytes", default: 16, max: 1 << 20)
+            let failAfter = query["fail_after"] == nil ? nil : try integer(query, "fail_after", default: 0, max: chunks)
             tasks.afterRoute.schedule(logTiming, "after-route", clock, logger)
             tasks.afterResponse.schedule(logTiming, "after-response", clock, logger)
             logger.info("handler returning", metadata: ["elapsed-us": "\(clock.elapsedMicroseconds)"])
-            return Response(status: .accepted, headerFields: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody { writer in
+            let chunk = [UInt8](repeating: UInt8(ascii: "s"), count: chunkBytes)
+            return Response(status: .accepted, headerFields: [.contentType: "application/octet-stream"], body: ResponseBody { writer in
                 for index in 0..<chunks {
-                    logger.info("writing chunk", metadata: ["chunk": "\(index)", "elapsed-us": "\(clock.elapsedMicroseconds)"])
-                    try await writer.write("chunk \(index)\n")
+                    if index == failAfter { throw DemoStreamError(chunk: index) }
+                    if index == 0 || index == chunks - 1 {
+                        logger.info("writing chunk", metadata: ["chunk": "\(index)", "elapsed-us": "\(clock.elapsedMicroseconds)"])
+                    }
+                    try await writer.write(chunk)
                 }
             })
         }
@@ -64,4 +73,10 @@ extension DemoRoutes {
         }
         return value
     }
+}
+
+/// The failure `/tasks/stream?fail_after=N` throws mid-stream.
+struct DemoStreamError: Error, CustomStringConvertible {
+    let chunk: Int
+    var description: String { "the demo's producer failed on purpose before chunk \(chunk)" }
 }

@@ -46,6 +46,9 @@ final class DemoServer: Sendable {
         self.port = port
     }
 
+    /// The server's process id, for reading its memory and descriptors in `/proc`.
+    var pid: Int32 { process.processIdentifier }
+
     /// Sends SIGTERM and returns the exit status.
     func stop() async -> Int32 {
         process.terminate()
