@@ -127,8 +127,7 @@ final class InboundBody: Sendable {
         if !state.readStarted {
             state.readStarted = true
             if let declaredLength, declaredLength > limit {
-                state.discarding = true
-                state.refused = true
+                refuse(&state)
                 return .failure(tooLarge(limit))
             }
         }
@@ -152,15 +151,21 @@ final class InboundBody: Sendable {
 
     private static func deliver(_ chunk: [UInt8], in state: inout State, limit: Int) -> Poll {
         guard state.deliveredBytes + chunk.count <= limit else {
-            state.discarding = true
-            state.refused = true
-            state.chunks.removeAll()
-            state.firstChunk = 0
-            state.bufferedBytes = 0
+            refuse(&state)
             return .failure(tooLarge(limit))
         }
         state.deliveredBytes += chunk.count
         return .chunk(chunk)
+    }
+
+    /// A read passed the limit (413): what is buffered is dropped, what still arrives is counted
+    /// and dropped, whether the declared length or a chunk was too large.
+    private static func refuse(_ state: inout State) {
+        state.discarding = true
+        state.refused = true
+        state.chunks.removeAll()
+        state.firstChunk = 0
+        state.bufferedBytes = 0
     }
 
     private enum Notice { case wantsContinue, wasRead }

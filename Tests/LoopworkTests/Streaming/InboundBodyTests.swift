@@ -1,0 +1,46 @@
+@testable import Loopwork
+import LoopworkUV
+import Testing
+
+/// The request-body buffer on its own: what the connection appends, what a reader takes.
+@Suite("InboundBody")
+struct InboundBodyTests {
+    private final class NoDelegate: InboundBodyDelegate {
+        func bodyWantsContinue(_ body: InboundBody) {}
+        func bodyWasRead(_ body: InboundBody) {}
+    }
+
+    private func append(_ text: String, to body: InboundBody) {
+        _ = Array(text.utf8).withUnsafeBytes { body.append($0) }
+    }
+
+    // Found by the stream fuzzer: a body refused at its first read for its declared length kept
+    // what had arrived, counted as buffered, while one refused for a chunk past the limit dropped it.
+    @Test func aBodyRefusedForItsDeclaredLengthDropsWhatIsBuffered() async throws {
+        let loop = try EventLoop(name: "inbound-body-test")
+        let delegate = NoDelegate()
+        let body = InboundBody(declaredLength: 10, expectsContinue: false, loop: loop, delegate: delegate)
+        append("01234", to: body)
+        #expect(body.bufferedBytes == 5)
+        await #expect(throws: HTTPError.self) { try await body.next(limit: 4) }
+        #expect(body.wasRefused)
+        #expect(body.bufferedBytes == 0)
+        // What still arrives is counted and dropped, never buffered.
+        append("56789", to: body)
+        #expect(body.bufferedBytes == 0)
+        await loop.shutdownGracefully()
+    }
+
+    @Test func aBodyRefusedForAChunkPastTheLimitDropsWhatIsBuffered() async throws {
+        let loop = try EventLoop(name: "inbound-body-test")
+        let delegate = NoDelegate()
+        let body = InboundBody(declaredLength: nil, expectsContinue: false, loop: loop, delegate: delegate)
+        append("012", to: body)
+        append("345", to: body)
+        #expect(try await body.next(limit: 4) == Array("012".utf8))
+        await #expect(throws: HTTPError.self) { try await body.next(limit: 4) }
+        #expect(body.wasRefused)
+        #expect(body.bufferedBytes == 0)
+        await loop.shutdownGracefully()
+    }
+}
