@@ -124,7 +124,8 @@ extension HTTPConnection {
         var interim: [UInt8] = []
         worker.serializer.writeInterim(.continue, into: &interim)
         transport.write(interim) { [weak self] error in
-            if error != nil { self?.close() }
+            // Like any write, taking it may bring the unsent bytes back under the high-water mark.
+            self?.written(error: error, closeAfter: false)
         }
     }
 }

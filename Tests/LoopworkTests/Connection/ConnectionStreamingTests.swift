@@ -97,6 +97,29 @@ struct ConnectionStreamingTests {
         await refusing.shutdown()
     }
 
+    // Found by the stream fuzzer: with a write high-water mark below the size of the interim
+    // answer, writing `100 Continue` paused reading, and its completion never resumed it, so the
+    // handler waited for a body the connection would not read.
+    @Test func readingResumesOnceA100ContinueThatPassedTheWriteHighWaterMarkIsTaken() async throws {
+        let gates = Gates()
+        gates["read-more"].open()
+        var configuration = AppConfiguration(workers: 1)
+        configuration.writeHighWaterMark = 10
+        let harness = try await ConnectionHarness(app: app(configuration, gates: gates))
+        await harness.withConnection { transport, _ in transport.holdsWrites = true }
+        await harness.send("POST /count HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        // The client has not taken the 25 bytes of the interim answer: reading pauses.
+        await harness.waitUntil { $0.pendingWriteBytes > 0 && !$0.isReading }
+        let resumed = await harness.withConnection { transport, _ in
+            transport.release()
+            return transport.isReading
+        }
+        #expect(resumed)
+        await harness.send("hello")
+        await harness.waitForOutput("\r\n\r\n5")
+        await harness.shutdown()
+    }
+
     @Test func anUnreadShortBodyIsDrainedAndNeverParsedAsTheNextRequest() async throws {
         let harness = try await ConnectionHarness(app: app())
         await harness.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n")
