@@ -93,7 +93,10 @@ private struct FuzzHandlerError: Error {}
 private let tracing = getenv("STREAM_FUZZ_TRACE") != nil
 
 private func trace(_ message: @autoclosure () -> String) {
-    if tracing { print("stream-fuzz: \(message())") }
+    guard tracing else { return }
+    // Straight to file descriptor 2, unbuffered: the lines before a crash are not lost with it.
+    var line = "stream-fuzz: \(message())\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
 /// A violated invariant: the fuzzer reports it as a crash, with the input that found it.
@@ -122,6 +125,7 @@ private final class World: Sendable {
         var tickWaiters: [(tick: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var bodies: [WeakBody] = []
         var continueReaders = 0
+        var producerThrew = false
     }
 
     struct WeakBody {
@@ -198,6 +202,10 @@ private final class World: Sendable {
     }
 
     var continueReaders: Int { state.withLock { $0.continueReaders } }
+
+    /// A producer that throws makes the connection close at once: the client must see the body cut.
+    func producerFailed() { state.withLock { $0.producerThrew = true } }
+    var producerThrew: Bool { state.withLock { $0.producerThrew } }
 
     /// A reader received `chunk` after `offset` bytes of request `index`.
     func received(_ chunk: [UInt8], at offset: Int, of index: Int, limit: Int) {
@@ -327,8 +335,13 @@ private struct Reader: Middleware {
             let producerToken = Token(world)
             return Response(body: ResponseBody { [world] writer in
                 defer { withExtendedLifetime(producerToken) {} }
-                try await Self.read(request, index: index, plan: plan, world: world) { count in
-                    try await writer.write(Array("\(count);".utf8))
+                do {
+                    try await Self.read(request, index: index, plan: plan, world: world) { count in
+                        try await writer.write(Array("\(count);".utf8))
+                    }
+                } catch {
+                    world.producerFailed()
+                    throw error
                 }
             })
         }
@@ -437,8 +450,15 @@ private struct Reader: Middleware {
 /// A socket stand-in on the loop: writes complete at once or are held until the driver releases
 /// them; reads are delivered by the driver only while the connection reads.
 private final class FuzzTransport: ConnectionTransport {
+    private let world: World
+    /// The driver reset the input, failed writes or fired timeouts: a close may cut what is unsent.
+    var writesMayBeCut = false
+    /// Inside a write's successful completion: a close there follows an answer that said
+    /// `Connection: close`, and what it cuts was written after that answer.
+    private var completing = false
     private(set) var isReading = false
     private(set) var isClosed = false
+    /// While true, writes wait for ``release(_:)``.
     var holdsWrites = false
     private(set) var continues = 0
     private var held: [(bytes: [UInt8], completion: ((UVError?) -> Void)?)] = []
@@ -446,6 +466,8 @@ private final class FuzzTransport: ConnectionTransport {
     private var onEnd: ((UVError?) -> Void)?
     private static let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     static let reset = UVError(code: -104, operation: "read")
+
+    init(world: World) { self.world = world }
 
     func startReading(onBytes: @escaping (UnsafeRawBufferPointer) -> Void, onEnd: @escaping (UVError?) -> Void) {
         self.onBytes = onBytes
@@ -470,7 +492,8 @@ private final class FuzzTransport: ConnectionTransport {
         }
         if bytes == Self.interim { continues += 1 }
         trace("write \(bytes.count)\(holdsWrites ? " (held)" : ""): \(String(decoding: bytes.prefix(40), as: UTF8.self).debugDescription)")
-        if holdsWrites {
+        // Writes complete in order, as on a socket: none overtakes one still held.
+        if holdsWrites || !held.isEmpty {
             held.append((bytes, completion))
         } else {
             completion?(nil)
@@ -485,6 +508,11 @@ private final class FuzzTransport: ConnectionTransport {
     func close(_ onClosed: (() -> Void)?) {
         guard !isClosed else { return }
         trace("connection closes")
+        // Otherwise the connection closes by its own choice (EOF, Connection: close, an error
+        // answer, shutdown) and must wait until the client took what it wrote.
+        guard held.isEmpty || writesMayBeCut || completing || world.producerThrew else {
+            violation("the connection closed with \(pendingWriteBytes) written bytes the client had not taken")
+        }
         isClosed = true
         isReading = false
         onBytes = nil
@@ -498,7 +526,9 @@ private final class FuzzTransport: ConnectionTransport {
         var left = count
         while left > 0, !held.isEmpty {
             left -= 1
+            completing = true
             held.removeFirst().completion?(nil)
+            completing = false
         }
     }
 
@@ -535,7 +565,7 @@ private final class Driver {
     let world: World
     let loop: EventLoop
     let worker: WorkerContext
-    let transport = FuzzTransport()
+    let transport: FuzzTransport
     let clock = FuzzClock()
     var connection: HTTPConnection?
     weak var weakConnection: HTTPConnection?
@@ -555,6 +585,7 @@ private final class Driver {
         self.worker = worker
         self.wire = wire
         self.resetAtEnd = resetAtEnd
+        transport = FuzzTransport(world: world)
         parser = HTTPRequestParser(limits: worker.parserLimits)
     }
 
@@ -615,26 +646,32 @@ private final class Driver {
         case 0:
             endInput(nil)
         case 1:
+            transport.writesMayBeCut = true
             endInput(FuzzTransport.reset)
         case 2:
+            transport.writesMayBeCut = true
             transport.failHeldWrites()
         case 3:
             worker.isShuttingDown = true
             connection?.beginShutdown()
         case 4, 5:
-            clock.advance(by: .seconds(1))
-            connection?.checkTimeouts(now: clock.now)
+            fireTimeouts(after: .seconds(1))
         case 6:
             // Past the request timeout (when set) and the header-read timeout.
-            clock.advance(by: .seconds(11))
-            connection?.checkTimeouts(now: clock.now)
+            fireTimeouts(after: .seconds(11))
         case 7:
             // Past the idle timeout: a stalled body read closes the connection.
-            clock.advance(by: .seconds(61))
-            connection?.checkTimeouts(now: clock.now)
+            fireTimeouts(after: .seconds(61))
         default:
             world.tick()
         }
+    }
+
+    /// A timed-out connection closes at once, cutting what the client did not take.
+    private func fireTimeouts(after duration: Duration) {
+        transport.writesMayBeCut = true
+        clock.advance(by: duration)
+        connection?.checkTimeouts(now: clock.now)
     }
 
     /// The client sends what is left, lets writes through and readers go on, then ends its input.
@@ -647,6 +684,7 @@ private final class Driver {
             if offset < wire.count {
                 _ = deliverNext(size: world.draw())
             } else {
+                if resetAtEnd { transport.writesMayBeCut = true }
                 endInput(resetAtEnd ? FuzzTransport.reset : nil)
             }
         }
