@@ -117,7 +117,7 @@ extension HTTPConnection {
         lastActivity = clock()
         activeStream?.body.writeProgressed()
         applyBackpressure()
-        if closeWhenDone, !owesResponses { close() }
+        closeIfDone()
     }
 
     func writeContinue() {
@@ -152,6 +152,6 @@ extension HTTPConnection: OutboundBodyConnection {
         }
         flush()
         applyBackpressure()
-        if closeWhenDone, !owesResponses { close() }
+        closeIfDone()
     }
 }

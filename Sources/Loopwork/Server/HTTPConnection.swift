@@ -28,7 +28,8 @@ final class HTTPConnection {
     var activeStream: (body: OutboundBody, slot: ResponseQueue.Slot)?
     /// No further requests are read: a `Connection: close` request, a parse error, EOF or shutdown.
     var acceptingRequests = true
-    /// Close once every owed response is written: the peer's EOF, or an unread body too long to drain.
+    /// Close once every owed response is written and taken by the client: the peer's EOF, or an
+    /// unread body too long to drain.
     var closeWhenDone = false
     private var readingPaused = false
     var flushScheduled = false
@@ -178,8 +179,10 @@ final class HTTPConnection {
             body.fail(.clientDisconnected)
             parsingBody = nil
         }
-        if error != nil || !owesResponses {
+        if error != nil {
             close()
+        } else {
+            closeIfDone()
         }
     }
 
@@ -209,7 +212,7 @@ final class HTTPConnection {
         closeWhenDone = true
         transport.stopReading()
         parsingBody = nil
-        if !owesResponses { close() }
+        closeIfDone()
     }
 
     /// Called when a request's response is complete while its body is not: drops what is
@@ -256,6 +259,12 @@ final class HTTPConnection {
 
     /// Whether a response is still to be written (queued, or a body streaming).
     var owesResponses: Bool { !responses.isEmpty || activeStream != nil }
+
+    /// With ``closeWhenDone``, closes once nothing is owed and the client has taken every byte
+    /// written: closing fails the writes still pending, which would cut the last answer short.
+    func closeIfDone() {
+        if closeWhenDone, !owesResponses, transport.pendingWriteBytes == 0 { close() }
+    }
 
     /// Whether the connection is between requests with nothing owed to the client.
     var isIdle: Bool { !owesResponses && parser.isIdle }

@@ -6,8 +6,9 @@ import Testing
 /// Timeouts and ordering on the connection state machine, with a clock the test moves by hand.
 @Suite("Connection state machine: timeouts and order")
 struct ConnectionTimeoutTests {
-    private func app(gates: Gates = Gates()) -> App {
-        let app = App(configuration: AppConfiguration(workers: 1, headerReadTimeout: .seconds(10), idleTimeout: .seconds(60)))
+    private func app(gates: Gates = Gates(), writeHighWaterMark: Int = 256 * 1024) -> App {
+        let app = App(configuration: AppConfiguration(workers: 1, headerReadTimeout: .seconds(10), idleTimeout: .seconds(60),
+                                                      writeHighWaterMark: writeHighWaterMark))
         app.get("/plain") { "plain" }
         app.get("/slow") { () async -> String in
             await gates["slow"].wait()
@@ -53,6 +54,27 @@ struct ConnectionTimeoutTests {
         await sweep(harness, after: .seconds(2))
         await harness.waitUntil { $0.isClosed }
         #expect(await harness.written.isEmpty)
+        await harness.shutdown()
+    }
+
+    // Found while fixing a shutdown stall the stream fuzzer reported (it now checks this too): at the
+    // client's EOF the connection closed as soon as nothing was queued, failing the answer it had
+    // written and the client had not taken yet (a half-closed client that still reads).
+    @Test func anAnswerTheClientHasNotTakenYetSurvivesItsEOF() async throws {
+        let harness = try await ConnectionHarness(app: app())
+        await harness.withConnection { transport, _ in transport.holdsWrites = true }
+        await harness.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
+        let closedAtEOF = await harness.withConnection { transport, _ in
+            transport.end()
+            return transport.isClosed
+        }
+        #expect(!closedAtEOF)
+        let closed = await harness.withConnection { transport, _ in
+            transport.release()
+            return transport.isClosed
+        }
+        #expect(closed)
+        #expect(await harness.written.hasSuffix("\r\n\r\nplain"))
         await harness.shutdown()
     }
 
