@@ -28,8 +28,8 @@ final class HTTPConnection {
     var activeStream: (body: OutboundBody, slot: ResponseQueue.Slot)?
     /// No further requests are read: a `Connection: close` request, a parse error, EOF or shutdown.
     var acceptingRequests = true
-    /// Close once every owed response is written and taken by the client: the peer's EOF, or an
-    /// unread body too long to drain.
+    /// Close once every owed response is written and taken by the client: the peer's EOF, an
+    /// unread body too long to drain, or shutdown.
     var closeWhenDone = false
     private var readingPaused = false
     var flushScheduled = false
@@ -266,13 +266,13 @@ final class HTTPConnection {
         if closeWhenDone, !owesResponses, transport.pendingWriteBytes == 0 { close() }
     }
 
-    /// Whether the connection is between requests with nothing owed to the client.
-    var isIdle: Bool { !owesResponses && parser.isIdle }
-
-    /// Shutdown: stop taking requests; close at once if idle, else after the owed responses.
+    /// Shutdown: stop taking requests; close at once if nothing is owed, else once the owed
+    /// responses are written (even those serialized as keep-alive before the shutdown). A head
+    /// or an unread body still arriving keeps nothing open: no request is taken after this.
     func beginShutdown() {
         acceptingRequests = false
-        if isIdle { close() }
+        closeWhenDone = true
+        closeIfDone()
     }
 
     /// Enforces the header-read, body-read, idle and request timeouts; called by the worker's
