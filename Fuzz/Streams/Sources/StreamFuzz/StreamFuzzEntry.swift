@@ -578,6 +578,7 @@ private final class Driver {
     var rounds = 0
     var ending = false
     var endingSince: ContinuousClock.Instant?
+    var endingRounds = 0
 
     init(world: World, loop: EventLoop, worker: WorkerContext, wire: [UInt8], resetAtEnd: Bool) {
         self.world = world
@@ -688,7 +689,10 @@ private final class Driver {
                 endInput(resetAtEnd ? FuzzTransport.reset : nil)
             }
         }
-        if let since = endingSince, rounds % 256 == 0, ContinuousClock.now - since > .seconds(5) {
+        endingRounds += 1
+        // A hang is both: 5 s, and so many rounds that a process starved of CPU (nice 19 on a
+        // busy machine) cannot pass for one.
+        if let since = endingSince, endingRounds > 500_000, rounds % 256 == 0, ContinuousClock.now - since > .seconds(5) {
             let state = "closed \(transport.isClosed), reading \(transport.isReading), input ended \(inputEnded), "
                 + "\(wire.count - offset) bytes unsent, handlers/producers alive \(world.liveTokens), "
                 + "requests \(world.seenCount), handlers \(world.invocations), parsing body \(connection?.parsingBody != nil), "
