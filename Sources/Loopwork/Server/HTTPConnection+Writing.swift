@@ -75,7 +75,7 @@ extension HTTPConnection {
     }
 
     func flush() {
-        guard !isClosed, activeStream == nil else { return }
+        guard !isClosed, !closingAfterWrites, activeStream == nil else { return }
         if responses.takeContinue() { writeContinue() }
         if let only = responses.takeSingleReady() {
             // The common case, one response ready and nothing behind it: no batch to build.
@@ -114,6 +114,10 @@ extension HTTPConnection {
             close()
             return
         }
+        if closingAfterWrites {
+            if transport.pendingWriteBytes == 0 { close() }
+            return
+        }
         lastActivity = clock()
         activeStream?.body.writeProgressed()
         applyBackpressure()
@@ -145,9 +149,15 @@ extension HTTPConnection: OutboundBodyConnection {
         guard let (active, slot) = activeStream, active === body else { return }
         activeStream = nil
         // After a failed producer the body cannot be ended cleanly: the client must see the
-        // connection close. A body delimited by the close ends the same way.
-        if failed || active.framing == .closeDelimited || slot.closeAfter || !settleUnreadBody(slot.requestBody) {
+        // connection close at once.
+        if failed {
             close()
+            return
+        }
+        // A body delimited by the close, or the last on the connection, is complete: close once
+        // the client took it (its head, when the producer wrote nothing, may still be unsent).
+        if active.framing == .closeDelimited || slot.closeAfter || !settleUnreadBody(slot.requestBody) {
+            closeAfterWrites()
             return
         }
         flush()

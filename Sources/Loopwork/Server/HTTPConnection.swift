@@ -31,6 +31,9 @@ final class HTTPConnection {
     /// Close once every owed response is written and taken by the client: the peer's EOF, an
     /// unread body too long to drain, or shutdown.
     var closeWhenDone = false
+    /// A body that ends the connection has ended: nothing more is written, and the connection
+    /// closes once the client took what was.
+    var closingAfterWrites = false
     private var readingPaused = false
     var flushScheduled = false
     /// Inside ``received(_:)``: handlers that finish synchronously fill their slots, and one
@@ -260,6 +263,14 @@ final class HTTPConnection {
     /// Whether a response is still to be written (queued, or a body streaming).
     var owesResponses: Bool { !responses.isEmpty || activeStream != nil }
 
+    /// Writes nothing more and closes once the client took every byte written: closing at once
+    /// would fail the writes still pending and cut the last answer short.
+    func closeAfterWrites() {
+        acceptingRequests = false
+        closingAfterWrites = true
+        if transport.pendingWriteBytes == 0 { close() }
+    }
+
     /// With ``closeWhenDone``, closes once nothing is owed and the client has taken every byte
     /// written: closing fails the writes still pending, which would cut the last answer short.
     func closeIfDone() {
@@ -339,7 +350,7 @@ final class HTTPConnection {
 
 extension HTTPConnection: InboundBodyDelegate {
     func bodyWantsContinue(_ body: InboundBody) {
-        guard !isClosed, let (current, sequence) = parsingBody, current === body else { return }
+        guard !isClosed, !closingAfterWrites, let (current, sequence) = parsingBody, current === body else { return }
         // The interim answer must not land inside an earlier response.
         if activeStream == nil, responses.isFirst(sequence) {
             writeContinue()

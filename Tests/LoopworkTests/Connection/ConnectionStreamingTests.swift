@@ -120,6 +120,28 @@ struct ConnectionStreamingTests {
         await harness.shutdown()
     }
 
+    // Found by the stream fuzzer: a streamed body that ends the connection (close-delimited, or
+    // after `Connection: close`) closed it as soon as the producer returned; with nothing written
+    // by the producer the head could still be waiting for the client, and closing dropped it.
+    @Test func aStreamThatEndsTheConnectionClosesOnlyOnceItsHeadIsTaken() async throws {
+        let recorder = MilestoneRecorder()
+        let harness = try await ConnectionHarness(app: app(recorder: recorder))
+        await harness.withConnection { transport, _ in transport.holdsWrites = true }
+        await harness.send("GET /stream?blocks=0 HTTP/1.0\r\n\r\nGET /plain HTTP/1.0\r\n\r\n")
+        await recorder.wait(for: "delivered")
+        #expect(await harness.withConnection { transport, _ in transport.isClosed } == false)
+        let closed = await harness.withConnection { transport, _ in
+            transport.release()
+            return transport.isClosed
+        }
+        #expect(closed)
+        let written = await harness.written
+        #expect(written.hasPrefix("HTTP/1.1 200 OK"))
+        // Nothing follows a body delimited by the close.
+        #expect(!written.contains("plain"))
+        await harness.shutdown()
+    }
+
     @Test func anUnreadShortBodyIsDrainedAndNeverParsedAsTheNextRequest() async throws {
         let harness = try await ConnectionHarness(app: app())
         await harness.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n")
