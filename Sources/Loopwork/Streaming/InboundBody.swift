@@ -61,6 +61,9 @@ final class InboundBody: Sendable {
         self.delegate = LoopBound(WeakDelegate(delegate), on: loop)
     }
 
+    /// The most `collect` reserves for a declared length before the bytes arrive.
+    static let maxReservation = 64 * 1024
+
     static func tooLarge(_ limit: Int) -> HTTPError {
         HTTPError(.contentTooLarge, detail: "request body is larger than the limit of \(limit) bytes")
     }
@@ -115,7 +118,9 @@ final class InboundBody: Sendable {
             return earlier
         }
         var bytes: [UInt8] = []
-        if let declaredLength, declaredLength <= limit { bytes.reserveCapacity(declaredLength) }
+        // The declared length is only the client's word: reserve at most a little of it up front,
+        // and let what actually arrives grow the array.
+        if let declaredLength, declaredLength <= limit { bytes.reserveCapacity(min(declaredLength, Self.maxReservation)) }
         while let chunk = try await next(limit: limit) {
             bytes.append(contentsOf: chunk)
         }

@@ -31,6 +31,19 @@ struct InboundBodyTests {
         await loop.shutdownGracefully()
     }
 
+    // Found by the stream fuzzer: collecting under a large limit reserved the declared length up
+    // front, so a client's Content-Length alone made the server allocate that much (and a huge
+    // one trapped the process) before a single byte arrived.
+    @Test func collectingDoesNotReserveWhatTheClientOnlyDeclared() async throws {
+        let loop = try EventLoop(name: "inbound-body-test")
+        let delegate = NoDelegate()
+        let body = InboundBody(declaredLength: 100_000_000_000_000_000, expectsContinue: false, loop: loop, delegate: delegate)
+        append("abc", to: body)
+        body.fail(.clientDisconnected)
+        await #expect(throws: RequestBodyError.clientDisconnected) { try await body.collect(limit: Int.max) }
+        await loop.shutdownGracefully()
+    }
+
     @Test func aBodyRefusedForAChunkPastTheLimitDropsWhatIsBuffered() async throws {
         let loop = try EventLoop(name: "inbound-body-test")
         let delegate = NoDelegate()
