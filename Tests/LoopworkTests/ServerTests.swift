@@ -219,10 +219,20 @@ struct ServerTests {
     @Test func tooLargeBodyIs413() async throws {
         let configuration = AppConfiguration(workers: 1, limits: RequestLimits(maxBodySize: 10))
         let running = try await makeApp(configuration).start(host: "127.0.0.1", port: 0)
+        // A body that arrived whole was read to its end: the connection can go on.
         let socket = try TestSocket(port: running.port)
         try await socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world")
+        try await socket.send("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let answer = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
         #expect(answer.hasPrefix("HTTP/1.1 413"))
+        #expect(answer.hasSuffix("Hello, World!"))
+        // A declared length past the limit is refused before the body comes, and the connection
+        // closes rather than reading it.
+        let large = try TestSocket(port: running.port)
+        try await large.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nhello")
+        let refused = String(decoding: try await large.receiveUntilClosed(), as: UTF8.self)
+        #expect(refused.hasPrefix("HTTP/1.1 413"))
+        #expect(refused.contains("Connection: close"))
         await running.shutdown()
     }
 }

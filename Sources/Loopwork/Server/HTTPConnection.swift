@@ -59,8 +59,13 @@ final class HTTPConnection {
     }
 
     private struct PendingRequest {
-        let request: Request
-        let exchange: Exchange
+        let head: HTTPRequestHead
+        let context: RequestContext
+        let sequence: Int
+        let keepAlive: Bool
+        /// Body bytes that arrived before the handler started. A body that is whole by then (the
+        /// common small POST) reaches the handler as these bytes, with no stream to set up.
+        var bodyBytes: [UInt8] = []
     }
 
     init(id: Int, transport: any ConnectionTransport, worker: WorkerContext,
@@ -119,16 +124,19 @@ final class HTTPConnection {
             headStartedAt = nil
             begin(parsed)
         case .body(let slice):
-            guard let (body, _) = parsingBody else { return }
-            if body.append(slice) > worker.configuration.unreadBodyDrainLimit {
-                refuseRestOfInput()
+            if let (body, _) = parsingBody {
+                if body.append(slice) > worker.configuration.unreadBodyDrainLimit {
+                    refuseRestOfInput()
+                }
+            } else {
+                pendingDispatch?.bodyBytes.append(contentsOf: slice)
             }
         case .end:
             if let (body, _) = parsingBody {
                 body.finish()
                 parsingBody = nil
             }
-            dispatchPending()
+            dispatchPending(bodyComplete: true)
         }
     }
 
@@ -137,36 +145,40 @@ final class HTTPConnection {
         if !keepAlive { acceptingRequests = false }
         let requestID = parsed.request.headerFields[RequestIDMiddleware.field].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
             ?? worker.nextRequestID()
-        let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services, host: worker.host,
-                                     loop: worker.loop)
-        let limit = worker.configuration.limits.maxBodySize
-        var inbound: InboundBody?
-        switch parsed.framing {
-        case .none, .contentLength(0):
-            break
-        case .contentLength(let length):
-            inbound = InboundBody(declaredLength: length, expectsContinue: parsed.expectsContinue, loop: worker.loop, delegate: self)
-        case .chunked:
-            inbound = InboundBody(declaredLength: nil, expectsContinue: parsed.expectsContinue, loop: worker.loop, delegate: self)
-        }
-        let body = inbound.map { RequestBody(storage: .stream($0), limit: limit) } ?? RequestBody(storage: .bytes([]), limit: limit)
-        let sequence = responses.append(.init(bytes: nil, context: context, requestBody: inbound,
-                                              closeAfter: !keepAlive, startedAt: lastActivity))
-        if let inbound { parsingBody = (inbound, sequence) }
-        let exchange = Exchange(sequence: sequence, version: parsed.version, keepAlive: keepAlive,
-                                isHead: parsed.request.method == .head, context: context, body: inbound)
-        pendingDispatch = PendingRequest(request: Request(head: parsed.request, body: body, context: context), exchange: exchange)
+        let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services,
+                                     host: worker.host, loop: worker.loop)
+        let sequence = responses.append(.init(bytes: nil, context: context, closeAfter: !keepAlive, startedAt: lastActivity))
+        pendingDispatch = PendingRequest(head: parsed, context: context, sequence: sequence, keepAlive: keepAlive)
     }
 
-    private func dispatchPending() {
+    /// Starts the pending request's handler; with `bodyComplete` false its body is still
+    /// arriving and becomes a stream the parser feeds from here on.
+    private func dispatchPending(bodyComplete: Bool = false) {
         guard let pending = pendingDispatch else { return }
         pendingDispatch = nil
+        let parsed = pending.head
+        let limit = worker.configuration.limits.maxBodySize
+        var inbound: InboundBody?
+        let body: RequestBody
+        if bodyComplete {
+            body = RequestBody(storage: .bytes(pending.bodyBytes), limit: limit)
+        } else {
+            let stream = InboundBody(declaredLength: parsed.framing.declaredLength, expectsContinue: parsed.expectsContinue,
+                                     loop: worker.loop, delegate: self)
+            if !pending.bodyBytes.isEmpty { _ = pending.bodyBytes.withUnsafeBytes { stream.append($0) } }
+            parsingBody = (stream, pending.sequence)
+            responses.setRequestBody(stream, for: pending.sequence)
+            inbound = stream
+            body = RequestBody(storage: .stream(stream), limit: limit)
+        }
+        let request = Request(head: parsed.request, body: body, context: pending.context)
+        let exchange = Exchange(sequence: pending.sequence, version: parsed.version, keepAlive: pending.keepAlive,
+                                isHead: parsed.request.method == .head, context: pending.context, body: inbound)
         let responder = worker.responder
         let loop = worker.loop
         let connection = LoopBound(self, on: loop)
         Task(executorPreference: loop.taskExecutor) {
-            let response = await responder.respond(to: pending.request)
-            let exchange = pending.exchange
+            let response = await responder.respond(to: request)
             if loop.inEventLoop {
                 connection.withValue { $0.complete(response, for: exchange) }
             } else if !loop.execute({ connection.withValue { $0.complete(response, for: exchange) } }) {
@@ -199,7 +211,7 @@ final class HTTPConnection {
                                         keepAlive: false, isHeadRequest: false, into: &bytes)
         // The request whose head or body broke answers with the error itself; its handler, if
         // it runs, finds the slot filled.
-        let broken = pendingDispatch?.exchange.sequence ?? parsingBody?.sequence
+        let broken = pendingDispatch?.sequence ?? parsingBody?.sequence
         pendingDispatch = nil
         parsingBody?.body.fail(.aborted)
         parsingBody = nil
@@ -363,5 +375,13 @@ extension HTTPConnection: InboundBodyDelegate {
     func bodyWasRead(_ body: InboundBody) {
         guard readingPaused, parsingBody?.body === body else { return }
         applyBackpressure()
+    }
+}
+
+extension HTTPBodyFraming {
+    /// The `Content-Length` the client declared; `nil` for a chunked body or none.
+    var declaredLength: Int? {
+        if case .contentLength(let length) = self { return length }
+        return nil
     }
 }

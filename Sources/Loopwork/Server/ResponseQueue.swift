@@ -57,6 +57,12 @@ struct ResponseQueue {
         return true
     }
 
+    /// Records the body of slot `sequence` once it became a stream.
+    mutating func setRequestBody(_ body: InboundBody, for sequence: Int) {
+        guard let index = index(of: sequence) else { return }
+        slots[index].requestBody = body
+    }
+
     /// Whether `sequence` is the first response owed (nothing before it is still to be written).
     func isFirst(_ sequence: Int) -> Bool { sequence == firstSequence && head < slots.count }
 

@@ -173,12 +173,25 @@ struct ConnectionStreamingTests {
         await chunked.shutdown()
     }
 
-    @Test func aBodyPastTheLimitIs413AndCloses() async throws {
-        let harness = try await ConnectionHarness(app: app(AppConfiguration(workers: 1, limits: RequestLimits(maxBodySize: 4))))
-        await harness.send("POST /collect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n")
-        await harness.waitUntil { $0.isClosed }
-        #expect(await harness.written.hasPrefix("HTTP/1.1 413"))
-        await harness.shutdown()
+    @Test func aBodyPastTheLimitIs413() async throws {
+        let limits = RequestLimits(maxBodySize: 4)
+        // Arrived whole before the handler ran: answered 413, and the connection goes on.
+        let whole = try await ConnectionHarness(app: app(AppConfiguration(workers: 1, limits: limits)))
+        await whole.send("POST /collect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n")
+        await whole.waitForOutput("413")
+        await whole.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
+        await whole.waitForOutput("\r\n\r\nplain")
+        await whole.shutdown()
+
+        // Still arriving when the handler refused it: the connection closes instead of reading on.
+        let streaming = try await ConnectionHarness(app: app(AppConfiguration(workers: 1, limits: limits)))
+        await streaming.send("POST /collect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        await streaming.send("3\r\ndef\r\n")
+        await streaming.waitUntil { $0.isClosed }
+        let written = await streaming.written
+        #expect(written.hasPrefix("HTTP/1.1 413"))
+        #expect(written.contains("Connection: close"))
+        await streaming.shutdown()
     }
 
     @Test func aClientGoneMidBodyMakesTheReadThrow() async throws {
