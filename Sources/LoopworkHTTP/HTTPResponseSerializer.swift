@@ -128,6 +128,19 @@ public struct HTTPResponseSerializer: Sendable {
         Self.appendCRLF(into: &buffer)
     }
 
+    /// The line that opens a chunk of `count` bytes (hexadecimal size, CRLF), for a caller that
+    /// writes the chunk's data and ``chunkTerminator`` beside it instead of copying them together.
+    public func chunkHeader(count: Int) -> [UInt8] {
+        var header: [UInt8] = []
+        header.reserveCapacity(18)
+        Self.appendHex(max(0, count), into: &header)
+        Self.appendCRLF(into: &header)
+        return header
+    }
+
+    /// The CRLF that closes a chunk's data.
+    public static let chunkTerminator: [UInt8] = [0x0D, 0x0A]
+
     /// Appends the last chunk, the trailer fields if any, and the final CRLF.
     public func writeFinalChunk(trailers: HTTPFields? = nil, into buffer: inout [UInt8]) {
         Self.append("0\r\n", into: &buffer)

@@ -141,11 +141,69 @@ public final class TCPConnection: LoopHandle {
                 return
             }
         }
-        queueWrite(bytes[offset...], completion: completion)
+        queueWrite([bytes[offset...]], completion: completion)
     }
 
-    private func queueWrite(_ bytes: ArraySlice<UInt8>, completion: ((UVError?) -> Void)?) {
-        let context = WriteContext(bytes: bytes, completion: completion)
+    /// Sends `prefix`, `bytes` and `suffix` as one write, as ``write(_:completion:)`` does, without
+    /// first copying them into one buffer: the kernel gets the three at once (`uv_try_write`
+    /// with three buffers), and only what it did not take is copied for `uv_write`. For framing
+    /// a large chunk, such as an HTTP chunk's size line and CRLF around its data.
+    public func write(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: ((UVError?) -> Void)? = nil) {
+        loop.assertInLoop()
+        guard !isClosing else {
+            completion?(UVError(code: UV_ECANCELED.rawValue, operation: "uv_write"))
+            return
+        }
+        let total = prefix.count + bytes.count + suffix.count
+        var offset = 0
+        if writesInFlight == 0 {
+            let written = Self.tryWrite(stream, prefix, bytes, suffix)
+            if written >= 0 {
+                offset = Int(written)
+            } else if written != UV_EAGAIN.rawValue {
+                completion?(UVError(code: written, operation: "uv_try_write"))
+                return
+            }
+            if offset == total {
+                completion?(nil)
+                return
+            }
+        }
+        // What the kernel did not take, in order, copied once into the write request's storage.
+        var unsent: [ArraySlice<UInt8>] = []
+        for part in [prefix, bytes, suffix] {
+            if offset >= part.count {
+                offset -= part.count
+            } else {
+                unsent.append(part[offset...])
+                offset = 0
+            }
+        }
+        queueWrite(unsent, completion: completion)
+    }
+
+    private static func tryWrite(_ stream: UnsafeMutablePointer<uv_stream_t>, _ first: [UInt8], _ second: [UInt8],
+                                 _ third: [UInt8]) -> Int32 {
+        first.withUnsafeBytes { a in
+            second.withUnsafeBytes { b in
+                third.withUnsafeBytes { c in
+                    withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: 3) { buffers in
+                        buffers[0] = buffer(a)
+                        buffers[1] = buffer(b)
+                        buffers[2] = buffer(c)
+                        return uv_try_write(stream, buffers.baseAddress, 3)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func buffer(_ bytes: UnsafeRawBufferPointer) -> uv_buf_t {
+        uv_buf_init(UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+    }
+
+    private func queueWrite(_ parts: [ArraySlice<UInt8>], completion: ((UVError?) -> Void)?) {
+        let context = WriteContext(parts: parts, completion: completion)
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(context).toOpaque()
         var buffer = uv_buf_init(context.storage.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(context.storage.count))
@@ -272,9 +330,13 @@ private final class WriteContext {
     let storage: UnsafeMutableRawBufferPointer
     private var completion: ((UVError?) -> Void)?
 
-    init(bytes: ArraySlice<UInt8>, completion: ((UVError?) -> Void)?) {
-        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
-        bytes.withUnsafeBytes { storage.copyMemory(from: $0) }
+    init(parts: [ArraySlice<UInt8>], completion: ((UVError?) -> Void)?) {
+        storage = .allocate(byteCount: max(parts.reduce(0) { $0 + $1.count }, 1), alignment: 1)
+        var offset = 0
+        for part in parts {
+            part.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: storage[offset...]).copyMemory(from: $0) }
+            offset += part.count
+        }
         self.completion = completion
     }
 

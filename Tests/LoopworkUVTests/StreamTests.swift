@@ -60,6 +60,43 @@ struct StreamTests {
         #expect(loop.closeStatus == 0)
     }
 
+    /// Many framed writes while the reader is not reading yet: the kernel takes some at once,
+    /// the rest queue (from any offset inside prefix, bytes or suffix); the reader then gets
+    /// every byte in order and each write completes once.
+    @Test func framedWritesArriveWholeAndInOrderWhenTheKernelTakesOnlyPart() async throws {
+        let loop = try EventLoop()
+        let pair = Pair()
+        let writes = 256
+        let block = [UInt8](repeating: UInt8(ascii: "b"), count: 60_000)
+        let (received, completions): ([UInt8], Int) = await withCheckedContinuation { continuation in
+            loop.execute {
+                connectPair(on: loop, pair) {
+                    guard let client = pair.client, let server = pair.server else {
+                        return continuation.resume(returning: ([], 0))
+                    }
+                    var completed = 0
+                    for index in 0..<writes {
+                        server.write(block, prefix: Array("<\(index)>".utf8), suffix: Array("|".utf8)) { error in
+                            if error == nil { completed += 1 }
+                        }
+                    }
+                    server.shutdownWrite()
+                    var received: [UInt8] = []
+                    client.startReading(onBytes: { received += $0 }, onEnd: { _ in
+                        client.close { continuation.resume(returning: (received, completed)) }
+                    })
+                }
+            }
+        }
+        var expected: [UInt8] = []
+        for index in 0..<writes { expected += Array("<\(index)>".utf8) + block + Array("|".utf8) }
+        #expect(received.count == expected.count)
+        #expect(received == expected)
+        #expect(completions == writes)
+        await loop.shutdownGracefully()
+        #expect(loop.closeStatus == 0)
+    }
+
     @Test func halfCloseDeliversEndOfFileOnceAndTheOtherDirectionStillWorks() async throws {
         let loop = try EventLoop()
         let pair = Pair()

@@ -12,6 +12,8 @@ protocol ConnectionTransport: AnyObject {
     /// Sends `bytes` after earlier writes; `completion` runs once the kernel has them (perhaps
     /// before `write` returns) or with the error.
     func write(_ bytes: [UInt8], completion: ((UVError?) -> Void)?)
+    /// Sends `prefix`, `bytes` and `suffix` as one write without joining them first.
+    func write(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: ((UVError?) -> Void)?)
     /// Bytes handed to `write` and not yet taken by the kernel.
     var pendingWriteBytes: Int { get }
     /// Disables Nagle's algorithm.

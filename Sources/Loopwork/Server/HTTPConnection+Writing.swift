@@ -135,9 +135,9 @@ extension HTTPConnection {
 }
 
 extension HTTPConnection: OutboundBodyConnection {
-    func writeBodyBytes(_ bytes: [UInt8], completion: @escaping (UVError?) -> Void) {
+    func writeBodyBytes(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: @escaping (UVError?) -> Void) {
         lastActivity = clock()
-        transport.write(bytes) { [weak self] error in
+        transport.write(bytes, prefix: prefix, suffix: suffix) { [weak self] error in
             completion(error)
             self?.written(error: error, closeAfter: false)
         }

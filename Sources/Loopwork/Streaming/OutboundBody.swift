@@ -5,8 +5,9 @@ import LoopworkUV
 
 /// What a streamed response body needs from its connection, on the connection's loop.
 protocol OutboundBodyConnection: AnyObject {
-    /// Writes framed body bytes after everything written before.
-    func writeBodyBytes(_ bytes: [UInt8], completion: @escaping (UVError?) -> Void)
+    /// Writes body bytes, between `prefix` and `suffix` (a chunk's framing), after everything
+    /// written before.
+    func writeBodyBytes(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: @escaping (UVError?) -> Void)
     /// Bytes written and not yet taken by the kernel.
     var unsentBytes: Int { get }
     /// The body ended: complete (`failed == false`) or with its producer's error.
@@ -128,12 +129,10 @@ final class OutboundBody: ResponseBodySink, @unchecked Sendable {
             if error == nil { reportIfComplete() }
         }
         if framing == .chunked {
-            var framed: [UInt8] = []
-            framed.reserveCapacity(bytes.count + 12)
-            serializer.writeChunk(bytes, into: &framed)
-            connection.writeBodyBytes(framed, completion: completion)
+            connection.writeBodyBytes(bytes, prefix: serializer.chunkHeader(count: bytes.count),
+                                      suffix: HTTPResponseSerializer.chunkTerminator, completion: completion)
         } else {
-            connection.writeBodyBytes(bytes, completion: completion)
+            connection.writeBodyBytes(bytes, prefix: [], suffix: [], completion: completion)
         }
         if clientGone { return .failed(ResponseBodyError.clientDisconnected) }
         return connection.unsentBytes > highWaterMark ? .mustWait : .sent
@@ -175,7 +174,7 @@ final class OutboundBody: ResponseBodySink, @unchecked Sendable {
             var last: [UInt8] = []
             serializer.writeFinalChunk(trailers: trailers, into: &last)
             outstandingWrites += 1
-            connection.writeBodyBytes(last) { [self] error in
+            connection.writeBodyBytes(last, prefix: [], suffix: []) { [self] error in
                 outstandingWrites -= 1
                 if error == nil { reportIfComplete() }
             }

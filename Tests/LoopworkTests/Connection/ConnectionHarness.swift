@@ -52,6 +52,10 @@ final class FakeTransport: ConnectionTransport {
         changed()
     }
 
+    func write(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: ((UVError?) -> Void)?) {
+        write(prefix + bytes + suffix, completion: completion)
+    }
+
     var pendingWriteBytes: Int { held.reduce(0) { $0 + $1.bytes.count } }
 
     func setNoDelay(_ enabled: Bool) {}
