@@ -170,7 +170,7 @@ final class AppRuntime: Sendable {
                 return response
             }
             if head.method == .head {
-                response.body = ResponseBody(bytes: [])
+                // Its length still describes the body a GET would get; the producer never runs.
                 context.responseFinished(delivered: true)
                 return response
             }

@@ -34,6 +34,7 @@ struct FileMiddlewareTests {
             let head = try await client.execute(.head, "/static/hello.txt")
             #expect(head.status == .ok)
             #expect(head.body.isEmpty)
+            #expect(head.headerFields[.contentLength] == String(FileFixture.hello.count))
         }
     }
 
