@@ -13,6 +13,8 @@ public final class TCPConnection: LoopHandle {
     /// Writes handed to `uv_write` whose callback has not come yet; a later write must queue
     /// behind them rather than jump ahead with `uv_try_write`.
     private var writesInFlight = 0
+    /// The bytes those writes hold (copied for libuv) until their callbacks.
+    private var bytesInFlight = 0
     /// The peer's address, read once connected: after a reset the socket no longer knows it.
     private var peer: String?
 
@@ -213,10 +215,12 @@ public final class TCPConnection: LoopHandle {
             let owner = request.pointee.handle.flatMap { LoopHandle.owner(of: loopwork_stream_as_handle($0), as: TCPConnection.self) }
             request.deallocate()
             owner?.writesInFlight -= 1
+            owner?.bytesInFlight -= context.storage.count
             context.finish(status < 0 ? UVError(code: status, operation: "uv_write") : nil)
         }
         if status == 0 {
             writesInFlight += 1
+            bytesInFlight += context.storage.count
         } else {
             Unmanaged<WriteContext>.fromOpaque(request.pointee.data).release()
             request.deallocate()
@@ -224,9 +228,14 @@ public final class TCPConnection: LoopHandle {
         }
     }
 
-    /// Bytes handed to `uv_write` and not yet sent: the measure for backpressure.
+    /// Bytes handed to `uv_write` whose write has not completed: the measure for backpressure.
+    ///
+    /// Not libuv's write-queue size: libuv writes a request at once when its queue is empty, so
+    /// the queue can read 0 while the copies of many written requests wait for their callbacks on
+    /// the next loop turn. A writer that went on while the queue read 0 would hold without bound
+    /// memory the kernel already has.
     public var pendingWriteBytes: Int {
-        isClosing ? 0 : Int(uv_stream_get_write_queue_size(stream))
+        isClosing ? 0 : bytesInFlight
     }
 
     /// Half-closes: sends FIN after the queued writes (`uv_shutdown`); reading goes on.

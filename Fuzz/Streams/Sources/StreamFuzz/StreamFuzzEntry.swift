@@ -485,6 +485,10 @@ private final class FuzzTransport: ConnectionTransport {
         if !isClosed { isReading = true }
     }
 
+    func write(_ bytes: [UInt8], prefix: [UInt8], suffix: [UInt8], completion: ((UVError?) -> Void)?) {
+        write(prefix + bytes + suffix, completion: completion)
+    }
+
     func write(_ bytes: [UInt8], completion: ((UVError?) -> Void)?) {
         guard !isClosed else {
             completion?(UVError(code: -32, operation: "write"))
