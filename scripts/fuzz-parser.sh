@@ -22,8 +22,9 @@ if [ -z "$src" ]; then
 fi
 [ -d "$src" ] || { echo "fuzz-parser: swift-http-types sources not found at $src" >&2; exit 1; }
 
+# The project's modules are one package, as SwiftPM builds them: LoopworkHTTP has `package` members.
 features=(-enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature ExistentialAny
-          -enable-upcoming-feature MemberImportVisibility)
+          -enable-upcoming-feature MemberImportVisibility -package-name loopwork)
 common=(-swift-version 6 "$opt" -gline-tables-only -parse-as-library -sanitize=fuzzer,address -I "$work/obj")
 
 echo "fuzz-parser: building ($opt)" >&2
@@ -32,7 +33,7 @@ swiftc "${common[@]}" -suppress-warnings -wmo -module-name HTTPTypes -emit-modul
 swiftc "${common[@]}" "${features[@]}" -wmo -module-name LoopworkHTTP -emit-module \
   -emit-module-path "$work/obj/LoopworkHTTP.swiftmodule" -c "$root"/Sources/LoopworkHTTP/*.swift \
   -o "$work/obj/LoopworkHTTP.o"
-swiftc "${common[@]}" "${features[@]}" -module-name ParserFuzz "$root/Fuzz/ParserFuzzEntry.swift" \
+swiftc "${common[@]}" "${features[@]}" -use-ld=lld -module-name ParserFuzz "$root/Fuzz/ParserFuzzEntry.swift" \
   "$work/obj/HTTPTypes.o" "$work/obj/LoopworkHTTP.o" -o "$work/parser-fuzzer"
 
 echo "fuzz-parser: running for ${seconds}s" >&2
