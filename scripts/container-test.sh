@@ -248,13 +248,19 @@ payload="loopwork container test $RANDOM"
 check "POST /echo body" "$payload" "$(curl -fsS --max-time 5 -D "$echo_headers" --data-binary "$payload" "$base/echo")"
 check "POST /echo X-Echo-Length" "${#payload}" "$(awk 'tolower($1) == "x-echo-length:" { gsub("\r", "", $2); print $2 }' "$echo_headers")"
 check "GET /healthz" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$base/healthz")"
+check "GET /files/hello.txt (the bundled static folder)" "Hello from a file served by Loopwork." \
+  "$(curl -fsS --max-time 5 "$base/files/hello.txt")"
+check "GET /download?bytes=1000000 (streamed)" 1000000 \
+  "$(curl -fsS -o /dev/null -w '%{size_download}' --max-time 10 "$base/download?bytes=1000000")"
 task_body=$scratch/task-body
 check "POST /tasks status" 202 "$(curl -sS -o "$task_body" -w '%{http_code}' --max-time 5 -X POST "$base/tasks")"
 check "POST /tasks body" '{"status":"ok"}' "$(tr -d '\n' < "$task_body")"
 stats=$(curl -fsS --max-time 5 "$base/stats" | tr -d ' \n')
 case $stats in *'"completed":'[0-9]*) pass "GET /stats ($stats)" ;; *) die "GET /stats: unexpected [$stats]" ;; esac
 
-say "container log (first lines):"; "$DOCKER" logs "$container" 2>&1 | head -n 5 | sed 's/^/  | /' >&2
+# sed reads the whole log: `head` would close the pipe early and, under pipefail, fail the run
+# with docker's SIGPIPE (141) whenever the log is longer than what it shows.
+say "container log (first lines):"; "$DOCKER" logs "$container" 2>&1 | sed -n '1,5s/^/  | /p' >&2
 
 phase "healthcheck"
 # Run the image's own HEALTHCHECK command inside the container, then wait for the engine's verdict.
