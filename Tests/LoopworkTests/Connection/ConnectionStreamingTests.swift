@@ -42,6 +42,19 @@ struct ConnectionStreamingTests {
                 gates["producer-done"].open()
             })
         }
+        app.get("/trailers") { () -> Response in
+            Response(body: ResponseBody { writer in
+                try await writer.write("abc")
+                try await writer.writeTrailers([HTTPField.Name("X-Checksum")!: "294"])
+            })
+        }
+        app.get("/sequence") { () -> Response in
+            let chunks = AsyncStream<[UInt8]> { continuation in
+                for part in ["one;", "two;", "three;"] { continuation.yield(Array(part.utf8)) }
+                continuation.finish()
+            }
+            return Response(body: ResponseBody(length: 14, chunks: chunks))
+        }
         app.get("/gated-stream") { (request: Request) -> Response in
             request.context.addObserver(recorder)
             return Response(body: ResponseBody { writer in
@@ -289,6 +302,17 @@ struct ConnectionStreamingTests {
         await short.wait(for: "body-failed")
         await failing.waitUntil { $0.isClosed }
         await failing.shutdown()
+    }
+
+    @Test func trailersEndAChunkedBodyAndASequenceBodyKeepsItsLength() async throws {
+        let harness = try await ConnectionHarness(app: app())
+        await harness.send("GET /trailers HTTP/1.1\r\nHost: x\r\n\r\nGET /sequence HTTP/1.1\r\nHost: x\r\n\r\n")
+        await harness.waitForOutput("one;two;three;")
+        let written = await harness.written
+        #expect(written.contains("\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 294\r\n\r\nHTTP/1.1 200 OK"))
+        #expect(written.contains("Content-Length: 14\r\n"))
+        #expect(written.hasSuffix("\r\n\r\none;two;three;"))
+        await harness.shutdown()
     }
 
     @Test func headNeverRunsTheProducerAndHTTP10IsCloseDelimited() async throws {
