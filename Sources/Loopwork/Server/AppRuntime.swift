@@ -160,7 +160,8 @@ final class AppRuntime: Sendable {
         let worker = workers[0].worker
         let context = RequestContext(requestID: worker.nextRequestID(), logger: app.logger,
                                      services: app.services, host: worker.host, loop: worker.loop)
-        let request = Request(head: head, body: RequestBody(storage: .bytes(body), limit: app.configuration.limits.maxBodySize),
+        let request = Request(head: head, body: RequestBody(storage: .bytes(body), limit: app.configuration.limits.maxBodySize,
+                                                           declaredLength: body.count),
                               context: context)
         let responder = worker.responder
         return await Task(executorPreference: worker.loop.taskExecutor) {

@@ -161,7 +161,8 @@ final class HTTPConnection {
         var inbound: InboundBody?
         let body: RequestBody
         if bodyComplete {
-            body = RequestBody(storage: .bytes(pending.bodyBytes), limit: limit)
+            let declared = parsed.framing == .none ? 0 : parsed.framing.declaredLength
+            body = RequestBody(storage: .bytes(pending.bodyBytes), limit: limit, declaredLength: declared)
         } else {
             let stream = InboundBody(declaredLength: parsed.framing.declaredLength, expectsContinue: parsed.expectsContinue,
                                      loop: worker.loop, delegate: self)
@@ -169,7 +170,7 @@ final class HTTPConnection {
             parsingBody = (stream, pending.sequence)
             responses.setRequestBody(stream, for: pending.sequence)
             inbound = stream
-            body = RequestBody(storage: .stream(stream), limit: limit)
+            body = RequestBody(storage: .stream(stream), limit: limit, declaredLength: stream.declaredLength)
         }
         let request = Request(head: parsed.request, body: body, context: pending.context)
         let exchange = Exchange(sequence: pending.sequence, version: parsed.version, keepAlive: pending.keepAlive,

@@ -34,15 +34,18 @@ public struct RequestBody: AsyncSequence, Sendable {
     let storage: Storage
     /// The most bytes this body may deliver before a read throws 413.
     public let limit: Int
+    /// The length the client declared with `Content-Length`; `nil` for a chunked body.
+    public let declaredLength: Int?
 
-    init(storage: Storage, limit: Int) {
+    init(storage: Storage, limit: Int, declaredLength: Int?) {
         self.storage = storage
         self.limit = limit
+        self.declaredLength = declaredLength
     }
 
     /// A complete body already in memory, such as a test's.
     public init(bytes: [UInt8]) {
-        self.init(storage: .bytes(bytes), limit: Int.max)
+        self.init(storage: .bytes(bytes), limit: Int.max, declaredLength: bytes.count)
     }
 
     /// No body.
@@ -51,16 +54,9 @@ public struct RequestBody: AsyncSequence, Sendable {
     /// The same body with another size limit, for a route that takes larger (or only smaller)
     /// bodies than the app's ``RequestLimits/maxBodySize``.
     public func withLimit(_ maxBytes: Int) -> RequestBody {
-        RequestBody(storage: storage, limit: Swift.max(0, maxBytes))
+        RequestBody(storage: storage, limit: Swift.max(0, maxBytes), declaredLength: declaredLength)
     }
 
-    /// The length the client declared with `Content-Length`; `nil` for a chunked body.
-    public var declaredLength: Int? {
-        switch storage {
-        case .bytes(let bytes): bytes.count
-        case .stream(let stream): stream.declaredLength
-        }
-    }
 
     /// Reads the whole body into memory.
     ///
