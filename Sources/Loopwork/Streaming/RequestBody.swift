@@ -21,8 +21,9 @@
 /// throw ``RequestBodyError/clientDisconnected``.
 ///
 /// The whole-body extractors (``RawBody``, ``JSONBody``) collect from this stream; the collected
-/// bytes are kept, so several of them in one handler see the same body. The stream itself can be
-/// iterated once.
+/// bytes are kept, so several of them in one handler see the same body. A body that was still
+/// arriving when the handler started can be iterated once; one that came whole with its head is
+/// bytes in memory and can be read again. Collect it to see it more than once either way.
 public struct RequestBody: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
 

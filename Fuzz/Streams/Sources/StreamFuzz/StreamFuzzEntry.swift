@@ -438,6 +438,8 @@ private struct Reader: Middleware {
                 violation("request \(index): collect after iterating succeeded")
             } catch let error as RequestBodyError where error == .alreadyConsumed {}
         case (.iterate, nil):
+            // Bytes in memory (a body that came whole with its head) can be read again.
+            if case .bytes = body.storage { return }
             // A new iterator of a stream that was read to its end finds it ended.
             var iterator = body.makeAsyncIterator()
             guard try await iterator.next() == nil else { violation("request \(index): a second iteration yielded a chunk") }
