@@ -206,10 +206,7 @@ final class HTTPConnection {
     private func reject(status: HTTPResponse.Status, reason: String) {
         acceptingRequests = false
         transport.stopReading()
-        var bytes: [UInt8] = []
-        let response = HTTPError(status, detail: reason).response
-        worker.serializer.writeResponse(response.head, body: response.body.bytes ?? [], version: .http1_1,
-                                        keepAlive: false, isHeadRequest: false, into: &bytes)
+        let bytes = closingErrorResponse(status, detail: reason)
         // The request whose head or body broke answers with the error itself; its handler, if
         // it runs, finds the slot filled.
         let broken = pendingDispatch?.sequence ?? parsingBody?.sequence
@@ -325,11 +322,17 @@ final class HTTPConnection {
         }
     }
 
-    private func timeOut(_ sequence: Int, requestID: String?) {
+    /// An error answer that ends the connection (`Connection: close`), serialized.
+    private func closingErrorResponse(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        let response = HTTPError(.serviceUnavailable, detail: "request timed out").response
+        let response = HTTPError(status, detail: detail).response
         worker.serializer.writeResponse(response.head, body: response.body.bytes ?? [], version: .http1_1,
                                         keepAlive: false, isHeadRequest: false, into: &bytes)
+        return bytes
+    }
+
+    private func timeOut(_ sequence: Int, requestID: String?) {
+        let bytes = closingErrorResponse(.serviceUnavailable, detail: "request timed out")
         worker.logger.warning("request timed out", metadata: ["connection": "\(id)", "request-id": "\(requestID ?? "-")"])
         acceptingRequests = false
         // The handler still runs; its late answer finds the slot filled. The request's
