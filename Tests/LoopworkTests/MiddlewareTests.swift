@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import Loopwork
 import LoopworkTesting
 import Testing
@@ -55,5 +56,57 @@ struct MiddlewareTests {
             let stranger = try await client.execute(.get, "/data", headerFields: [.origin: "https://evil.example"])
             #expect(stranger.headerFields[.accessControlAllowOrigin] == nil)
         }
+    }
+
+    private struct Boom: Error {}
+
+    /// Throws instead of calling `next`, as a broken authentication middleware would.
+    private struct Throwing: Middleware {
+        func respond(to request: Request, next: Responder) async throws -> Response { throw Boom() }
+    }
+
+    @Test func everyMiddlewareSeesAResponseForFailedRequests() async throws {
+        let logs = EndToEndLogs()
+        let app = App(configuration: AppConfiguration(workers: 1), logger: logs.logger)
+        app.add(middleware: RequestLoggingMiddleware(level: .info))
+        app.add(middleware: CORSMiddleware(origins: .any))
+        app.add(middleware: RequestIDMiddleware())
+        app.add(middleware: Tag(name: "inner"))
+        app.get("/boom") { () throws -> String in throw Boom() }
+        app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
+        app.get("/user/{id}") { (path: PathParameters) in try path.require("id", as: Int.self) }
+        app.post("/only-post") { "x" }
+        try await app.test(.router) { client in
+            let origin: HTTPFields = [.origin: "https://a.example"]
+            for (path, method, status) in [("/boom", HTTPRequest.Method.get, 500), ("/teapot", .get, 418),
+                                           ("/missing", .get, 404), ("/only-post", .get, 405),
+                                           ("/user/x", .get, 422), ("/x", HTTPRequest.Method("MKCOLA")!, 501)] {
+                let response = try await client.execute(method, path, headerFields: origin)
+                #expect(response.status.code == status, "\(path)")
+                #expect(response.headerFields[.accessControlAllowOrigin] == "*", "\(path)")
+                #expect(response.headerFields[RequestIDMiddleware.field]?.isEmpty == false, "\(path)")
+                #expect(response.headerFields[HTTPField.Name("X-Order")!] == "inner", "\(path)")
+            }
+        }
+        let lines = logs.entries.filter { $0.metadata["duration-us"] != nil }.map(\.message)
+        #expect(lines == ["GET /boom 500", "GET /teapot 418", "GET /missing 404", "GET /only-post 405",
+                          "GET /user/x 422", "MKCOLA /x 501"])
+        // The 500 hides the error from the client and logs it once, where it was thrown.
+        #expect(logs.entries("handler failed").count == 1)
+    }
+
+    @Test func anErrorAMiddlewareThrowsBecomesAResponseTheOuterOnesSee() async throws {
+        let logs = EndToEndLogs()
+        let app = App(configuration: AppConfiguration(workers: 1), logger: logs.logger)
+        app.add(middleware: Tag(name: "outer"))
+        app.add(middleware: Throwing())
+        app.get("/") { "never" }
+        try await app.test(.router) { client in
+            let response = try await client.execute(.get, "/")
+            #expect(response.status == .internalServerError)
+            #expect(response.headerFields[HTTPField.Name("X-Order")!] == "outer")
+            #expect(!response.text.contains("Boom"))
+        }
+        #expect(logs.entries.contains { $0.message.hasPrefix("middleware") && $0.message.hasSuffix("failed") })
     }
 }

@@ -64,6 +64,27 @@ struct RoutingTests {
         }
     }
 
+    // RFC 9110 §9.1: a method the server does not recognize is 501 on any path; one a route
+    // uses is recognized, so it gets 404 or 405 like the standard ones.
+    @Test func anUnrecognizedMethodIs501WhateverThePath() async throws {
+        let app = makeApp()
+        let purge = HTTPRequest.Method("PURGE")!
+        app.on(purge, "/cache", use: { "purged" })
+        try await app.test(.router) { client in
+            for path in ["/nope", "/users", "/plaintext"] {
+                let response = try await client.execute(HTTPRequest.Method("MKCOLA")!, path)
+                #expect(response.status == .notImplemented, "\(path)")
+                #expect(response.text == #"{"detail":"method MKCOLA is not implemented"}"#)
+            }
+            #expect(try await client.execute(purge, "/cache").text == "purged")
+            #expect(try await client.execute(purge, "/nope").status == .notFound)
+            let wrongPath = try await client.execute(purge, "/plaintext")
+            #expect(wrongPath.status == .methodNotAllowed)
+            #expect(wrongPath.headerFields[.allow] == "GET, HEAD")
+            #expect(try await client.execute(.patch, "/nope").status == .notFound)
+        }
+    }
+
     @Test func headIsAnsweredByGetWithoutBody() async throws {
         try await makeApp().test(.router) { client async throws in
             let response = try await client.execute(.head, "/plaintext")

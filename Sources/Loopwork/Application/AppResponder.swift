@@ -1,48 +1,71 @@
 import HTTPTypes
 import Logging
 
-/// The frozen request pipeline of a started app: middleware around the router, and the
-/// translation of errors into responses. Shared read-only by every worker loop.
+/// The frozen request pipeline of a started app: middleware around the router. Shared read-only
+/// by every worker loop.
+///
+/// Errors become responses where they are thrown, before the middleware around them unwinds: the
+/// router's answer and every middleware's `next` is a response for every request (404, 405, 422
+/// and 500 included), so CORS headers, request ids and access-log lines cover failures too.
 package struct AppResponder: Sendable {
     let router: Router
-    private let chain: Responder
+    /// Never throws: each layer turns its own errors into responses.
+    private let chain: @Sendable (Request) async -> Response
 
     init(router: Router, middleware: [any Middleware]) {
         self.router = router
-        let routing: Responder = { [router] request in
-            var request = request
-            switch router.match(method: request.method, path: request.path) {
-            case .found(let route, let parameters):
-                request.pathParameters = parameters
-                request.context.setRoute(route.pattern.text)
-                return try await route.responder(request)
-            case .methodNotAllowed(let allowed):
-                var fields = HTTPFields()
-                fields[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-                throw HTTPError(.methodNotAllowed, detail: "method \(request.method.rawValue) not allowed for \(request.path)", headerFields: fields)
-            case .notFound:
-                throw HTTPError(.notFound, detail: "no route for \(request.path)")
+        let routing: @Sendable (Request) async -> Response = { [router] request in
+            do {
+                return try await Self.route(request, with: router)
+            } catch {
+                return Self.response(for: error, to: request, thrownBy: "handler")
             }
         }
         chain = middleware.reversed().reduce(routing) { next, middleware in
-            { request in try await middleware.respond(to: request, next: next) }
+            { @Sendable request in
+                do {
+                    return try await middleware.respond(to: request, next: next)
+                } catch {
+                    return Self.response(for: error, to: request, thrownBy: "middleware \(type(of: middleware))")
+                }
+            }
         }
     }
 
-    /// Answers `request`; never throws. A handler's ``HTTPError`` becomes its response; any
-    /// other error is logged and answered with a 500 that does not reveal it.
-    package func respond(to request: Request) async -> Response {
-        do {
-            return try await chain(request)
-        } catch let error as HTTPError {
-            return error.response
-        } catch {
-            request.context.logger.error("handler failed", metadata: [
-                "route": "\(request.context.route ?? request.path)",
-                "method": "\(request.method.rawValue)",
-                "error": "\(String(reflecting: error))",
-            ])
-            return HTTPError(.internalServerError, detail: "Internal Server Error").response
+    private static func route(_ request: Request, with router: Router) async throws -> Response {
+        var request = request
+        let match = router.match(method: request.method, path: request.path)
+        if case .found(let route, let parameters) = match {
+            request.pathParameters = parameters
+            request.context.setRoute(route.pattern.text)
+            return try await route.responder(request)
         }
+        // Asked only once no route matched: a route's own method is recognized.
+        guard router.recognizes(request.method) else {
+            throw HTTPError(.notImplemented, detail: "method \(request.method.rawValue) is not implemented")
+        }
+        if case .methodNotAllowed(let allowed) = match {
+            var fields = HTTPFields()
+            fields[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            throw HTTPError(.methodNotAllowed, detail: "method \(request.method.rawValue) not allowed for \(request.path)", headerFields: fields)
+        }
+        throw HTTPError(.notFound, detail: "no route for \(request.path)")
+    }
+
+    /// An ``HTTPError`` answers with itself; any other error is logged and answered with a 500
+    /// that does not reveal it.
+    private static func response(for error: any Error, to request: Request, thrownBy source: String) -> Response {
+        if let error = error as? HTTPError { return error.response }
+        request.context.logger.error("\(source) failed", metadata: [
+            "route": "\(request.context.route ?? request.path)",
+            "method": "\(request.method.rawValue)",
+            "error": "\(String(reflecting: error))",
+        ])
+        return HTTPError(.internalServerError, detail: "Internal Server Error").response
+    }
+
+    /// Answers `request`.
+    package func respond(to request: Request) async -> Response {
+        await chain(request)
     }
 }

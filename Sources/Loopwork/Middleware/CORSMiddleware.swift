@@ -46,12 +46,7 @@ public struct CORSMiddleware: Middleware {
             if allowedOrigin != "*" { response.headerFields[.vary] = "Origin" }
             return response
         }
-        var response: Response
-        do {
-            response = try await next(request)
-        } catch let error as HTTPError {
-            response = error.response
-        }
+        var response = try await next(request)
         response.headerFields[.accessControlAllowOrigin] = allowedOrigin
         if allowedOrigin != "*" { response.headerFields[.vary] = "Origin" }
         return response

@@ -11,12 +11,7 @@ public struct RequestIDMiddleware: Middleware {
     public static let field = HTTPField.Name("X-Request-ID")!
 
     public func respond(to request: Request, next: Responder) async throws -> Response {
-        var response: Response
-        do {
-            response = try await next(request)
-        } catch let error as HTTPError {
-            response = error.response
-        }
+        var response = try await next(request)
         response.headerFields[Self.field] = request.context.requestID
         return response
     }

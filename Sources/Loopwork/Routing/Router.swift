@@ -21,6 +21,14 @@ struct Router: Sendable {
 
     private let root = Node()
     private(set) var routes: [Route] = []
+    /// The methods the server answers with 404 or 405 rather than 501: the standard ones and
+    /// any a route uses.
+    private var recognizedMethods: Set<HTTPRequest.Method> = Self.standardMethods
+
+    /// RFC 9110 §9's methods, and PATCH (RFC 5789), which general-purpose clients send.
+    private static let standardMethods: Set<HTTPRequest.Method> = [
+        .get, .head, .post, .put, .delete, .connect, .options, .trace, .patch,
+    ]
 
     mutating func add(_ route: Route) throws(AppConfigurationError) {
         var node = root
@@ -53,6 +61,13 @@ struct Router: Sendable {
         }
         node.routes[route.method] = route
         routes.append(route)
+        recognizedMethods.insert(route.method)
+    }
+
+    /// Whether `method` is one this server knows; RFC 9110 §9.1: an unrecognized method
+    /// should be answered with 501 (Not Implemented), whatever the path.
+    func recognizes(_ method: HTTPRequest.Method) -> Bool {
+        recognizedMethods.contains(method)
     }
 
     func match(method: HTTPRequest.Method, path: String) -> Match {

@@ -113,6 +113,8 @@ final class EndToEndLogs: Sendable {
         state.withLock { $0.entries.filter { $0.message == message } }
     }
 
+    var entries: [Entry] { state.withLock { $0.entries } }
+
     /// Waits until `message` was logged at least `count` times in all.
     func waitFor(_ message: String, count: Int = 1) async {
         await withCheckedContinuation { continuation in
