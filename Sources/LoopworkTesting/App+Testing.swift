@@ -7,7 +7,26 @@ extension App {
     ///
     /// In `.live` mode the configured host and port are replaced by 127.0.0.1 and an ephemeral
     /// port; the other settings (workers, limits, timeouts) apply as configured.
+    ///
+    /// ```swift
+    /// try await app.test(.live) { client in
+    ///     #expect(try await client.execute(.get, "/").status == .ok)
+    /// }
+    /// ```
+    public func test(_ mode: TestingMode, _ body: @Sendable (any TestClient) async throws -> Void) async throws {
+        try await withTestClient(mode, body)
+    }
+
+    /// The same, returning what `body` returns, for tests
+    /// that check it after the app has shut down.
     public func test<Result: Sendable>(
+        _ mode: TestingMode,
+        _ body: @Sendable (any TestClient) async throws -> Result
+    ) async throws -> Result {
+        try await withTestClient(mode, body)
+    }
+
+    private func withTestClient<Result: Sendable>(
         _ mode: TestingMode,
         _ body: @Sendable (any TestClient) async throws -> Result
     ) async throws -> Result {

@@ -12,3 +12,10 @@ import Testing
         #expect(response.text == "Hi, Ada!")
     }
 }
+
+@Test func answersTheRootOverTheRouter() async throws {
+    let app = App(configuration: AppConfiguration(workers: 1))
+    installRoutes(on: app)
+    // A body that holds only an expectation: the obvious form compiles.
+    try await app.test(.router) { client in #expect(try await client.execute(.get, "/hello/Ada").status == .ok) }
+}
