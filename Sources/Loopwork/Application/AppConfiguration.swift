@@ -19,6 +19,11 @@ public struct AppConfiguration: Sendable {
     public var requestTimeout: Duration?
     /// At shutdown, how long in-flight requests get to finish before their connections close.
     public var shutdownGracePeriod: Duration
+    /// At shutdown, how long an idle keep-alive connection stays open: a request its client sent
+    /// meanwhile (perhaps before it could know of the shutdown) is still answered, with
+    /// `Connection: close`. Connections that owe a response close once it is written, whatever
+    /// this is; nothing stays open past ``shutdownGracePeriod``.
+    public var shutdownDrainWindow: Duration
     /// Open connections per worker; further connections are closed at once, with a log line.
     public var maxConnectionsPerWorker: Int
     /// Unsent response bytes above which the server stops reading from that connection, and a
@@ -44,6 +49,7 @@ public struct AppConfiguration: Sendable {
         idleTimeout: Duration = .seconds(60),
         requestTimeout: Duration? = nil,
         shutdownGracePeriod: Duration = .seconds(10),
+        shutdownDrainWindow: Duration = .milliseconds(500),
         maxConnectionsPerWorker: Int = 10_000,
         writeHighWaterMark: Int = 256 * 1024,
         requestBodyHighWaterMark: Int = 256 * 1024,
@@ -59,6 +65,7 @@ public struct AppConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.shutdownDrainWindow = max(.zero, shutdownDrainWindow)
         self.maxConnectionsPerWorker = maxConnectionsPerWorker
         self.writeHighWaterMark = max(1, writeHighWaterMark)
         self.requestBodyHighWaterMark = max(1, requestBodyHighWaterMark)

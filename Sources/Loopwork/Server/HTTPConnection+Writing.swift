@@ -9,7 +9,9 @@ extension HTTPConnection {
             exchange.context.responseFinished(delivered: false)
             return
         }
-        var keepAlive = exchange.keepAlive && !worker.isShuttingDown
+        // When no request will be taken after the last one owed (shutdown, the client's EOF, a
+        // closing request), that last response says so.
+        var keepAlive = exchange.keepAlive && (acceptingRequests || !responses.isLast(exchange.sequence))
         let serializer = worker.serializer
         var bytes: [UInt8] = []
         var stream: OutboundBody?

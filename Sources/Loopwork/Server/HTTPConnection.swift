@@ -34,7 +34,7 @@ final class HTTPConnection {
     /// A body that ends the connection has ended: nothing more is written, and the connection
     /// closes once the client took what was.
     var closingAfterWrites = false
-    private var readingPaused = false
+    private(set) var readingPaused = false
     var flushScheduled = false
     /// Inside ``received(_:)``: handlers that finish synchronously fill their slots, and one
     /// write after the parse loop sends every response of the read.
@@ -137,6 +137,9 @@ final class HTTPConnection {
                 parsingBody = nil
             }
             dispatchPending(bodyComplete: true)
+            // The request that closes the connection has ended: RFC 9112 §9.6, nothing after
+            // it is processed. The rest of this read is parsed only to be ignored.
+            if !acceptingRequests { ignoreRestOfInput() }
         }
     }
 
@@ -204,12 +207,17 @@ final class HTTPConnection {
 
     /// Answers a request that broke the protocol, then closes: nothing after it can be trusted.
     private func reject(status: HTTPResponse.Status, reason: String) {
-        acceptingRequests = false
-        transport.stopReading()
-        let bytes = closingErrorResponse(status, detail: reason)
         // The request whose head or body broke answers with the error itself; its handler, if
         // it runs, finds the slot filled.
         let broken = pendingDispatch?.sequence ?? parsingBody?.sequence
+        guard broken != nil || acceptingRequests else {
+            // Bytes after the request that closes the connection: never answered (RFC 9112 §9.6).
+            ignoreRestOfInput()
+            return
+        }
+        acceptingRequests = false
+        transport.stopReading()
+        let bytes = closingErrorResponse(status, detail: reason)
         pendingDispatch = nil
         parsingBody?.body.fail(.aborted)
         parsingBody = nil
@@ -219,6 +227,14 @@ final class HTTPConnection {
         flush()
     }
 
+    /// No request after the current ones is taken: read no more (a client's EOF or reset is
+    /// then seen as a failed write, if at all), and time no head.
+    private func ignoreRestOfInput() {
+        transport.stopReading()
+        readingPaused = false
+        headStartedAt = nil
+    }
+
     /// An unread body is longer than the drain limit: read no more, close once answers are out.
     private func refuseRestOfInput() {
         acceptingRequests = false
@@ -226,26 +242,6 @@ final class HTTPConnection {
         transport.stopReading()
         parsingBody = nil
         closeIfDone()
-    }
-
-    /// Called when a request's response is complete while its body is not: drops what is
-    /// buffered and drains the rest, or returns `false` when the connection must close instead
-    /// (the client waits for a `100 Continue` nobody sent, more remains than the drain limit, or
-    /// the body was refused for its size).
-    func settleUnreadBody(_ body: InboundBody?) -> Bool {
-        guard let body else { return true }
-        if body.wasRefused {
-            body.discardRest()
-            acceptingRequests = false
-            return false
-        }
-        guard !body.isEnded else { return true }
-        body.discardRest()
-        if body.isAwaitingContinue || (body.remainingDeclaredBytes ?? 0) > worker.configuration.unreadBodyDrainLimit {
-            acceptingRequests = false
-            return false
-        }
-        return true
     }
 
     func applyBackpressure() {
@@ -287,12 +283,28 @@ final class HTTPConnection {
         if closeWhenDone, !owesResponses, transport.pendingWriteBytes == 0 { close() }
     }
 
-    /// Shutdown: stop taking requests; close at once if nothing is owed, else once the owed
-    /// responses are written (even those serialized as keep-alive before the shutdown). A head
-    /// or an unread body still arriving keeps nothing open: no request is taken after this.
+    /// Shutdown (the worker's `isShuttingDown` is set): no request is lost that reaches the
+    /// connection while it is open. Owing responses, it takes no further request and closes once
+    /// they are written, the last with `Connection: close` unless already serialized; a request
+    /// half received is taken and answered with `Connection: close`; an idle connection still
+    /// answers a request that arrives before ``closeIfIdle()`` (the drain window's end).
     func beginShutdown() {
+        guard !isClosed, owesResponses else { return }
         acceptingRequests = false
         closeWhenDone = true
+        if parsingBody == nil { ignoreRestOfInput() }
+        closeIfDone()
+    }
+
+    /// Ends the drain window: closes the connection if it owes nothing and no request is arriving.
+    /// A client that sends a request at this very moment sees the connection close unanswered,
+    /// the race every HTTP/1.1 server has with idle connections; clients retry such a request.
+    func closeIfIdle() {
+        guard !isClosed, !owesResponses, parsingBody == nil, pendingDispatch == nil, parser.isIdle else { return }
+        acceptingRequests = false
+        closeWhenDone = true
+        ignoreRestOfInput()
+        // An answer the client has not taken yet is still let through.
         closeIfDone()
     }
 
@@ -361,31 +373,5 @@ final class HTTPConnection {
             stream.connectionClosed()
         }
         transport.close { [onClosed, id] in onClosed(id) }
-    }
-}
-
-extension HTTPConnection: InboundBodyDelegate {
-    func bodyWantsContinue(_ body: InboundBody) {
-        guard !isClosed, !closingAfterWrites, let (current, sequence) = parsingBody, current === body else { return }
-        // The interim answer must not land inside an earlier response.
-        if activeStream == nil, responses.isFirst(sequence) {
-            writeContinue()
-        } else {
-            responses.requestContinue(sequence)
-        }
-        applyBackpressure()
-    }
-
-    func bodyWasRead(_ body: InboundBody) {
-        guard readingPaused, parsingBody?.body === body else { return }
-        applyBackpressure()
-    }
-}
-
-extension HTTPBodyFraming {
-    /// The `Content-Length` the client declared; `nil` for a chunked body or none.
-    var declaredLength: Int? {
-        if case .contentLength(let length) = self { return length }
-        return nil
     }
 }

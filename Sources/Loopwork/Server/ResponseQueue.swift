@@ -66,6 +66,9 @@ struct ResponseQueue {
     /// Whether `sequence` is the first response owed (nothing before it is still to be written).
     func isFirst(_ sequence: Int) -> Bool { sequence == firstSequence && head < slots.count }
 
+    /// Whether `sequence` is the last slot: no request was taken after it.
+    func isLast(_ sequence: Int) -> Bool { sequence == firstSequence + count - 1 }
+
     /// Marks slot `sequence` as owing a `100 Continue` once it is first.
     mutating func requestContinue(_ sequence: Int) {
         guard let index = index(of: sequence) else { return }

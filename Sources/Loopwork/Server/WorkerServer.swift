@@ -139,8 +139,9 @@ actor WorkerServer {
         for connection in connections.values { connection.checkTimeouts(now: now) }
     }
 
-    /// Stops accepting and lets every connection finish what it owes; returns when all closed
-    /// or `deadline` passed, then closes the rest.
+    /// Stops accepting and lets every connection finish what it owes, answering the requests
+    /// that reach open connections meanwhile; idle connections close at the end of the drain
+    /// window. Returns when all closed or `deadline` passed, then closes the rest.
     func drain(until deadline: ContinuousClock.Instant) async {
         worker.isShuttingDown = true
         relistenTimer?.cancel()
@@ -150,8 +151,14 @@ actor WorkerServer {
         for connection in Array(connections.values) { connection.beginShutdown() }
         worker.logger.debug("draining connections", metadata: ["worker": "\(worker.index)", "open": "\(connections.count)"])
         if !connections.isEmpty {
-            let remaining = deadline - .now
-            let timer = try? worker.loop.scheduleTimer(after: max(remaining, .zero)) { [weak self] in
+            let remaining = max(deadline - .now, .zero)
+            let window = try? worker.loop.scheduleTimer(after: min(worker.configuration.shutdownDrainWindow, remaining)) {
+                [weak self] in
+                self?.assumeIsolated { server in
+                    for connection in Array(server.connections.values) { connection.closeIfIdle() }
+                }
+            }
+            let timer = try? worker.loop.scheduleTimer(after: remaining) { [weak self] in
                 self?.assumeIsolated { $0.resumeDrainWaiters() }
             }
             // Connections may finish closing between here and the continuation's body: check
@@ -164,6 +171,7 @@ actor WorkerServer {
                 }
             }
             timer?.cancel()
+            window?.cancel()
         }
         if !connections.isEmpty {
             worker.logger.warning("closing connections still busy at the shutdown deadline", metadata: [
