@@ -26,12 +26,16 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The directory served under /files/; defaults to the demo's bundled folder.")
     var staticDir: String = DemoCommand.bundledStaticDir
 
+    @Option(help: "At shutdown, how long idle keep-alive connections stay open to answer a late request, in milliseconds.")
+    var drainWindowMs = 500
+
     @Option(help: "Instead of serving, GET this URL and exit 0 on a 2xx answer, 1 otherwise (for container health checks).")
     var healthCheck: String?
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (0...60_000).contains(drainWindowMs) else { throw ValidationError("--drain-window-ms must be between 0 and 60000") }
     }
 
     func run() async throws {
@@ -48,6 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = Logger(label: "loopwork-demo")
         let app = App(
             configuration: AppConfiguration(host: host, port: port, workers: workers,
+                                             shutdownDrainWindow: .milliseconds(drainWindowMs),
                                              serverName: "loopwork-demo"),
             logger: logger)
         DemoRoutes.install(on: app, staticDir: staticDir)

@@ -1,6 +1,8 @@
+import Loopwork
 import Synchronization
 
-/// Counters for `GET /stats`: tasks that ran to completion, failed, or are running now.
+/// Counters for `GET /stats`: the demo's own task functions that ran to completion, failed, or are
+/// running now, beside the library's lifetime totals of every background task.
 final class DemoStats: Sendable {
     private let completedCount = Atomic<Int>(0)
     private let failedCount = Atomic<Int>(0)
@@ -22,11 +24,14 @@ final class DemoStats: Sendable {
         let completed: Int
         let failed: Int
         let running: Int
+        /// `App.taskTotals`: scheduled, completed, failed, cancelled, discarded, abandoned.
+        let tasks: TaskTotals?
     }
 
-    func snapshot() -> Snapshot {
+    func snapshot(tasks: TaskTotals?) -> Snapshot {
         Snapshot(completed: completedCount.load(ordering: .relaxed),
                  failed: failedCount.load(ordering: .relaxed),
-                 running: runningCount.load(ordering: .relaxed))
+                 running: runningCount.load(ordering: .relaxed),
+                 tasks: tasks)
     }
 }

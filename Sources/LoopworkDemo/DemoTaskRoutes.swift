@@ -4,13 +4,15 @@ import Loopwork
 
 extension DemoRoutes {
     static func installTaskRoutes(on app: App) {
-        app.addTasks()
+        // Shielded: a 202 promises its task, so shutdown waits for it rather than cancel it.
+        app.addTasks(config: TaskConfig(shield: true))
         app.post("/tasks") { (tasks: Tasks) in
             tasks.afterResponse.schedule(countTask)
             return (HTTPResponse.Status.accepted, ["status": "ok"])
         }
 
-        app.get("/stats") { stats.snapshot() }
+        // Weak: the route table is the app's own; a strong capture would keep the app alive.
+        app.get("/stats") { [weak app] in stats.snapshot(tasks: app?.taskTotals) }
 
         app.post("/tasks/timings") { (tasks: Tasks, logger: Logger) in
             let clock = DemoClock()

@@ -98,13 +98,17 @@ struct DemoEndpointTests {
         // Each task starts once its response is written; /stats on the same server then sees
         // all five, because curl only returns after the last byte arrived.
         var completed = 0
-        for _ in 0..<100 where completed < 5 {
+        var totals: [String: Int] = [:]
+        for _ in 0..<100 where completed < 5 || totals["completed"] != 5 {
             let stats = try await Curl.run(["\(base)/stats"])
-            let object = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Int]
-            completed = object?["completed"] ?? 0
+            let object = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any]
+            completed = object?["completed"] as? Int ?? 0
+            totals = object?["tasks"] as? [String: Int] ?? [:]
             if completed < 5 { await Task.yield() }
         }
         #expect(completed == 5)
+        // The library's lifetime totals agree with the demo's own count.
+        #expect(totals == ["scheduled": 5, "completed": 5, "failed": 0, "cancelled": 0, "discarded": 0, "abandoned": 0])
         let timings = try await Curl.run(["-X", "POST", "\(base)/tasks/timings"])
         #expect(timings.output.contains("scheduled"))
         #expect(await server.stop() == 0)

@@ -18,3 +18,12 @@ extension App {
                                         metrics: TaskMetrics(factory: metricsFactory ?? MetricsSystem.factory)))
     }
 }
+
+extension App {
+    /// How many background tasks this app has scheduled and how each ended, since it was
+    /// created; `nil` before ``addTasks(config:shutdownDeadline:maxConcurrentTasks:metricsFactory:)``.
+    /// Logged at shutdown as `background task totals`.
+    public var taskTotals: TaskTotals? {
+        services.service(TaskSupervisor.self)?.totals
+    }
+}

@@ -1,5 +1,6 @@
 package import Logging
 import LoopworkUV
+import Synchronization
 
 /// The app-wide owner of every background task, installed by `App.addTasks`: applies the app
 /// defaults, limits how many tasks run at once (the rest wait in FIFO order), counts them in
@@ -10,6 +11,7 @@ package final class TaskSupervisor: AppService {
     let maxConcurrentTasks: Int?
     let metrics: TaskMetrics
     private let state = Locked(State())
+    private let lifetime = LifetimeCounters()
 
     private struct State {
         /// Every task scheduled and not yet ended, whatever its phase.
@@ -48,7 +50,11 @@ package final class TaskSupervisor: AppService {
     /// The number of tasks scheduled and not yet ended.
     package var unfinishedCount: Int { state.withLock { $0.tracked.count } }
 
+    /// Every task's outcome since the app was created.
+    var totals: TaskTotals { lifetime.totals }
+
     func track(_ task: any SupervisedTask) {
+        lifetime.scheduled.add(1, ordering: .releasing)
         state.withLock { $0.tracked[ObjectIdentifier(task)] = task }
         metrics.count(.scheduled, task.timing)
     }
@@ -101,6 +107,7 @@ package final class TaskSupervisor: AppService {
             defer { state.idleWaiters = [:] }
             return (next, Array(state.idleWaiters.values))
         }
+        lifetime.count(final)
         switch final {
         case .succeeded: metrics.count(.succeeded, task.timing)
         case .failed: metrics.count(.failed, task.timing)
@@ -173,6 +180,12 @@ package final class TaskSupervisor: AppService {
             metadata["abandoned-tasks"] = "\(abandoned.joined(separator: ", "))"
         }
         logger.log(level: abandoned.isEmpty ? .info : .warning, "background tasks drained", metadata: metadata)
+        lifetime.abandoned.store(abandoned.count, ordering: .releasing)
+        let totals = lifetime.totals
+        logger.info("background task totals", metadata: [
+            "scheduled": "\(totals.scheduled)", "completed": "\(totals.completed)", "failed": "\(totals.failed)",
+            "cancelled": "\(totals.cancelled)", "discarded": "\(totals.discarded)", "abandoned": "\(totals.abandoned)",
+        ])
     }
 
     private func waitUntilIdle(before deadline: ContinuousClock.Instant) async {
@@ -202,5 +215,37 @@ package final class TaskSupervisor: AppService {
         } onCancel: {
             state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
         }
+    }
+}
+
+/// The lifetime counts behind ``TaskTotals``: atomics, so that counting costs no lock.
+private final class LifetimeCounters: Sendable {
+    let scheduled = Atomic<Int>(0)
+    let succeeded = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    let cancelled = Atomic<Int>(0)
+    let discarded = Atomic<Int>(0)
+    let abandoned = Atomic<Int>(0)
+
+    func count(_ final: ScheduledTaskState) {
+        switch final {
+        case .succeeded: succeeded.add(1, ordering: .releasing)
+        case .failed: failed.add(1, ordering: .releasing)
+        case .cancelled: cancelled.add(1, ordering: .releasing)
+        case .discarded: discarded.add(1, ordering: .releasing)
+        case .pending, .running: break
+        }
+    }
+
+    var totals: TaskTotals {
+        // Outcomes first, then `scheduled`: a task is scheduled before it ends, so the totals
+        // never show more ended tasks than scheduled ones.
+        let failed = failed.load(ordering: .acquiring)
+        let succeeded = succeeded.load(ordering: .acquiring)
+        let cancelled = cancelled.load(ordering: .acquiring)
+        let discarded = discarded.load(ordering: .acquiring)
+        let abandoned = abandoned.load(ordering: .acquiring)
+        return TaskTotals(scheduled: scheduled.load(ordering: .acquiring), completed: succeeded + failed, failed: failed,
+                          cancelled: cancelled, discarded: discarded, abandoned: abandoned)
     }
 }
