@@ -9,24 +9,15 @@ extension App {
     /// port; the other settings (workers, limits, timeouts) apply as configured.
     ///
     /// ```swift
-    /// try await app.test(.live) { client in
+    /// try await app.test(.live) { client throws in
     ///     #expect(try await client.execute(.get, "/").status == .ok)
     /// }
     /// ```
-    public func test(_ mode: TestingMode, _ body: @Sendable (any TestClient) async throws -> Void) async throws {
-        try await withTestClient(mode, body)
-    }
-
-    /// The same, returning what `body` returns, for tests
-    /// that check it after the app has shut down.
+    ///
+    /// Write `throws` when the body's only `try` is inside a macro such as `#expect`: Swift infers
+    /// a closure's `throws` from the `try`s it sees before macros expand, so without it the
+    /// expansion's `try` is "not handled" (swiftlang/swift#75256). `async` needs no mention.
     public func test<Result: Sendable>(
-        _ mode: TestingMode,
-        _ body: @Sendable (any TestClient) async throws -> Result
-    ) async throws -> Result {
-        try await withTestClient(mode, body)
-    }
-
-    private func withTestClient<Result: Sendable>(
         _ mode: TestingMode,
         _ body: @Sendable (any TestClient) async throws -> Result
     ) async throws -> Result {
