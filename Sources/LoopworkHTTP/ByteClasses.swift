@@ -21,7 +21,6 @@ enum ByteClass {
     static let dot: UInt8 = 0x2E
     static let slash: UInt8 = 0x2F
     static let question: UInt8 = 0x3F
-    static let at: UInt8 = 0x40
     static let openBracket: UInt8 = 0x5B
     static let closeBracket: UInt8 = 0x5D
     static let zero: UInt8 = 0x30

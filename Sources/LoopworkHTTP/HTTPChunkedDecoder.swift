@@ -104,9 +104,17 @@ struct HTTPChunkedDecoder {
         try countExtensionByte(limits)
         switch step {
         case .extensionSpace:
-            if byte == ByteClass.semicolon { step = .extensionNameStart } else if !isSpace { throw Self.invalidExtension }
+            if byte == ByteClass.semicolon {
+                step = .extensionNameStart
+            } else if !isSpace {
+                throw Self.invalidExtension
+            }
         case .extensionNameStart:
-            if ByteClass.isToken(byte) { step = .extensionName } else if !isSpace { throw Self.invalidExtension }
+            if ByteClass.isToken(byte) {
+                step = .extensionName
+            } else if !isSpace {
+                throw Self.invalidExtension
+            }
         case .extensionName, .extensionNameSpace:
             if byte == ByteClass.equals {
                 step = .extensionValueStart
