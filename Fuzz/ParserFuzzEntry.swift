@@ -2,8 +2,9 @@
 //
 // Besides "never crash, hang or leak", it checks the parser's invariants on every input:
 // the events (and the error, if any) are the same whether the input arrives whole, split at two
-// input-derived offsets, or byte by byte; body slices lie inside the input they were cut from; and
-// after an error the parser keeps refusing input with the same error.
+// input-derived offsets, or byte by byte; body slices lie inside the input they were cut from; no
+// framing, routing or credential field is delivered as a trailer; and after an error the parser keeps
+// refusing input with the same error.
 import HTTPTypes
 import LoopworkHTTP
 
@@ -19,6 +20,11 @@ private func describe(_ head: HTTPRequestHead) -> String {
         + "\(head.request.path ?? "-") \(head.keepAlive) \(head.expectsContinue) \(head.upgrade ?? "-") "
         + "\(head.framing) [\(fields)]"
 }
+
+/// A few of the names the parser must never deliver as trailers; the full list is internal to LoopworkHTTP.
+private let framingAndRoutingNames = [
+    "Content-Length", "Transfer-Encoding", "Host", "Authorization", "Cookie", "Content-Type",
+].compactMap { HTTPField.Name($0) }
 
 private func run(_ input: UnsafeRawBufferPointer, cuts: [Int], limits: HTTPParserLimits) -> Trace {
     var parser = HTTPRequestParser(limits: limits)
@@ -37,9 +43,14 @@ private func run(_ input: UnsafeRawBufferPointer, cuts: [Int], limits: HTTPParse
                         base >= sliceBase, base + bytes.count <= sliceBase + slice.count
                     else { fatalError("body slice outside the input") }
                     trace.body.append(contentsOf: bytes)
-                case .end(let trailers):
+                case .end(let trailers, let discarded):
                     let text = trailers.map { $0.map { "\($0.name.rawName): \($0.value)" }.joined(separator: "|") }
-                    trace.events.append("end body=\(trace.body.count) \(text ?? "-")")
+                    // Fields kept out of trailers (RFC 9110 §6.5.1) are dropped, never delivered as trailers.
+                    for name in discarded + framingAndRoutingNames where trailers?[name] != nil {
+                        fatalError("forbidden trailer field \(name) delivered")
+                    }
+                    let dropped = discarded.map(\.rawName).joined(separator: "|")
+                    trace.events.append("end body=\(trace.body.count) \(text ?? "-") discarded=\(dropped)")
                     trace.body = []
                 }
             }

@@ -13,6 +13,18 @@ enum ByteClass {
     static let sp: UInt8 = 0x20
     static let htab: UInt8 = 0x09
     static let colon: UInt8 = 0x3A
+    static let semicolon: UInt8 = 0x3B
+    static let equals: UInt8 = 0x3D
+    static let dquote: UInt8 = 0x22
+    static let backslash: UInt8 = 0x5C
+    static let percent: UInt8 = 0x25
+    static let dot: UInt8 = 0x2E
+    static let slash: UInt8 = 0x2F
+    static let question: UInt8 = 0x3F
+    static let openBracket: UInt8 = 0x5B
+    static let closeBracket: UInt8 = 0x5D
+    static let zero: UInt8 = 0x30
+    static let lowercaseV: UInt8 = 0x76
 
     /// RFC 9110 tchar: `!#$%&'*+-.^_`|~`, digits and letters.
     @inline(__always)
@@ -24,6 +36,23 @@ enum ByteClass {
         default: return false
         }
         return (word >> UInt64(byte & 63)) & 1 == 1
+    }
+
+    /// RFC 3986 unreserved and sub-delims: ALPHA, DIGIT, `-._~` and `!$&'()*+,;=` (a reg-name without `%`).
+    @inline(__always)
+    static func isRegNameChar(_ byte: UInt8) -> Bool {
+        let word: UInt64
+        switch byte >> 6 {
+        case 0: word = 0x2BFF_7FD2_0000_0000
+        case 1: word = 0x47FF_FFFE_87FF_FFFE
+        default: return false
+        }
+        return (word >> UInt64(byte & 63)) & 1 == 1
+    }
+
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool {
+        byte &- zero < 10
     }
 
     /// field-vchar, SP and HTAB (obs-text included); excludes CR, LF, NUL, DEL and other controls.

@@ -12,7 +12,11 @@ struct HTTPChunkedDecoder {
     }
 
     private enum Step {
-        case sizeFirstDigit, size, whitespace, chunkExtension, sizeLF, data, dataCR, dataLF
+        case sizeFirstDigit, size
+        /// Extension states, one per position in `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`.
+        case extensionSpace, extensionNameStart, extensionName, extensionNameSpace, extensionValueStart
+        case extensionToken, extensionQuoted, extensionQuotedPair, extensionQuotedEnd
+        case sizeLF, data, dataCR, dataLF
     }
 
     private var step = Step.sizeFirstDigit
@@ -48,29 +52,18 @@ struct HTTPChunkedDecoder {
                     throw .badRequest("invalid chunk size")
                 } else if byte == ByteClass.cr {
                     step = .sizeLF
-                } else if byte == 0x3B {
+                } else if byte == ByteClass.semicolon {
                     try countExtensionByte(limits)
-                    step = .chunkExtension
+                    step = .extensionNameStart
                 } else if byte == ByteClass.sp || byte == ByteClass.htab {
                     try countExtensionByte(limits)
-                    step = .whitespace
+                    step = .extensionSpace
                 } else {
                     throw .badRequest("invalid chunk size")
                 }
-            case .whitespace:
-                try countExtensionByte(limits)
-                if byte == 0x3B {
-                    step = .chunkExtension
-                } else if byte != ByteClass.sp && byte != ByteClass.htab {
-                    throw .badRequest("invalid chunk extension")
-                }
-            case .chunkExtension:
-                if byte == ByteClass.cr {
-                    step = .sizeLF
-                } else {
-                    guard ByteClass.isFieldValue(byte) else { throw .badRequest("invalid chunk extension") }
-                    try countExtensionByte(limits)
-                }
+            case .extensionSpace, .extensionNameStart, .extensionName, .extensionNameSpace, .extensionValueStart,
+                .extensionToken, .extensionQuoted, .extensionQuotedPair, .extensionQuotedEnd:
+                try advanceExtension(byte, limits)
             case .sizeLF:
                 guard byte == ByteClass.lf else { throw .badRequest("chunk size line not terminated by CRLF") }
                 extensionLength = 0
@@ -92,6 +85,77 @@ struct HTTPChunkedDecoder {
             }
         }
         return .needMore
+    }
+
+    private static let invalidExtension = HTTPParseError.badRequest("invalid chunk extension")
+
+    /// One byte of a chunk extension. The grammar is enforced exactly, not skipped to CR: an unclosed quoted
+    /// string, an empty name or a stray byte is where two parsers stop agreeing on where the chunk data starts.
+    private mutating func advanceExtension(_ byte: UInt8, _ limits: HTTPParserLimits) throws(HTTPParseError) {
+        let isSpace = byte == ByteClass.sp || byte == ByteClass.htab
+        if byte == ByteClass.cr {
+            // The line ends only after a whole name or value; BWS is allowed before ";" and "=", not at the end.
+            guard step == .extensionName || step == .extensionToken || step == .extensionQuotedEnd else {
+                throw Self.invalidExtension
+            }
+            step = .sizeLF
+            return
+        }
+        try countExtensionByte(limits)
+        switch step {
+        case .extensionSpace:
+            if byte == ByteClass.semicolon {
+                step = .extensionNameStart
+            } else if !isSpace {
+                throw Self.invalidExtension
+            }
+        case .extensionNameStart:
+            if ByteClass.isToken(byte) {
+                step = .extensionName
+            } else if !isSpace {
+                throw Self.invalidExtension
+            }
+        case .extensionName, .extensionNameSpace:
+            if byte == ByteClass.equals {
+                step = .extensionValueStart
+            } else if byte == ByteClass.semicolon {
+                step = .extensionNameStart
+            } else if isSpace {
+                step = .extensionNameSpace
+            } else if step == .extensionNameSpace || !ByteClass.isToken(byte) {
+                throw Self.invalidExtension
+            }
+        case .extensionValueStart:
+            if ByteClass.isToken(byte) {
+                step = .extensionToken
+            } else if byte == ByteClass.dquote {
+                step = .extensionQuoted
+            } else if !isSpace {
+                throw Self.invalidExtension
+            }
+        case .extensionToken, .extensionQuotedEnd:
+            if byte == ByteClass.semicolon {
+                step = .extensionNameStart
+            } else if isSpace {
+                step = .extensionSpace
+            } else if step == .extensionQuotedEnd || !ByteClass.isToken(byte) {
+                throw Self.invalidExtension
+            }
+        case .extensionQuoted:
+            // qdtext is a field-value byte other than DQUOTE and backslash (RFC 9110 §5.6.4).
+            if byte == ByteClass.dquote {
+                step = .extensionQuotedEnd
+            } else if byte == ByteClass.backslash {
+                step = .extensionQuotedPair
+            } else if !ByteClass.isFieldValue(byte) {
+                throw Self.invalidExtension
+            }
+        case .extensionQuotedPair:
+            guard ByteClass.isFieldValue(byte) else { throw Self.invalidExtension }
+            step = .extensionQuoted
+        case .sizeFirstDigit, .size, .sizeLF, .data, .dataCR, .dataLF:
+            break
+        }
     }
 
     @inline(__always)

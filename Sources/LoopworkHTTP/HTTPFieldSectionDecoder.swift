@@ -90,11 +90,9 @@ struct HTTPFieldSectionDecoder {
         case .host:
             hostCount &+= 1
             if hostCount > 1 { throw .badRequest("repeated Host field") }
-            for offset in start..<end {
-                let byte = bytes[offset]
-                guard ByteClass.isTargetChar(byte), byte != 0x2F, byte != 0x3F, byte != 0x40 else {
-                    throw .badRequest("invalid Host field")
-                }
+            // An empty value is what a client sends when the target has no authority (RFC 9110 §7.2).
+            guard start == end || AuthoritySyntax.portColon(bytes, start: start, end: end) != nil else {
+                throw .badRequest("invalid Host field")
             }
             host = field.value
         case .contentLength:

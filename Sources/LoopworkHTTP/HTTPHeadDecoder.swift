@@ -75,19 +75,13 @@ enum HTTPHeadDecoder {
         let hostAuthority = (host?.isEmpty ?? true) ? nil : host
         let first = bytes[start]
         if method == .connect {
-            // authority-form: host ":" port, nothing else.
-            guard first != 0x2F, let colon = lastIndex(of: 0x3A, in: bytes, start: start, end: end),
-                colon > start, colon &+ 1 < end
-            else { throw .badRequest("CONNECT requires authority-form target") }
-            for offset in start..<end where bytes[offset] == 0x2F || bytes[offset] == 0x3F || bytes[offset] == 0x40 {
-                throw .badRequest("CONNECT requires authority-form target")
-            }
-            for offset in (colon &+ 1)..<end where bytes[offset] &- 0x30 >= 10 {
+            // authority-form: uri-host ":" port, and the port may not be left out (RFC 9110 §9.3.6).
+            guard let colon = AuthoritySyntax.portColon(bytes, start: start, end: end), colon &+ 1 < end else {
                 throw .badRequest("CONNECT requires authority-form target")
             }
             return (target, target)
         }
-        if first == 0x2F { return (hostAuthority, target) }
+        if first == ByteClass.slash { return (hostAuthority, target) }
         if first == 0x2A && end &- start == 1 {
             guard method == .options else { throw .badRequest("asterisk-form target requires OPTIONS") }
             return (hostAuthority, target)
@@ -101,21 +95,16 @@ enum HTTPHeadDecoder {
         }
         index &+= 3
         let authorityStart = index
-        while index < end, bytes[index] != 0x2F, bytes[index] != 0x3F { index &+= 1 }
+        while index < end, bytes[index] != ByteClass.slash, bytes[index] != ByteClass.question { index &+= 1 }
         guard index > authorityStart else { throw .badRequest("invalid request target") }
+        // The authority replaces Host (RFC 9112 §3.2.2), so it passes the same check.
+        guard AuthoritySyntax.portColon(bytes, start: authorityStart, end: index) != nil else {
+            throw .badRequest("invalid authority in request target")
+        }
         let authority = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[authorityStart..<index]), as: UTF8.self)
         let rest = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
-        let path = index == end ? "/" : (bytes[index] == 0x2F ? rest : "/" + rest)
+        let path = index == end ? "/" : (bytes[index] == ByteClass.slash ? rest : "/" + rest)
         return (authority, path)
-    }
-
-    private static func lastIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> Int? {
-        var index = end
-        while index > start {
-            index &-= 1
-            if bytes[index] == byte { return index }
-        }
-        return nil
     }
 
     /// Applies RFC 9112 §6.1-6.3 and the request-smuggling rules to the framing fields.

@@ -136,6 +136,9 @@ public enum HTTPParserEvent {
     /// The message is complete; chunked messages may carry trailer fields.
     ///
     /// Trailers are kept apart from the head's fields and never include a field RFC 9110 §6.5.1 keeps out of
-    /// trailers (`Content-Length`, `Host`, `Authorization`, ...): the parser refuses such a request with 400.
-    case end(trailers: HTTPFields?)
+    /// trailers (`Content-Length`, `Host`, `Authorization`, ...): the parser discards those, as RFC 9112 §7.1.2
+    /// allows, and lists their names as received, in wire order, in `discardedTrailerFields` (empty for almost
+    /// every message) so a server can log the drop. Their values are not kept. `trailers` is nil when no field
+    /// is left to deliver.
+    case end(trailers: HTTPFields?, discardedTrailerFields: [HTTPField.Name] = [])
 }

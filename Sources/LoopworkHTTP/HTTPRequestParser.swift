@@ -7,9 +7,9 @@ import HTTPTypes
 /// section (bounded by ``HTTPParserLimits``). A request it refuses puts it in a failed state for good, because
 /// after a framing error the rest of the connection cannot be trusted.
 ///
-/// A chunked request whose trailer section carries a field that RFC 9110 §6.5.1 keeps out of trailers (framing,
-/// routing, request modifiers, authentication, content handling: `Content-Length`, `Host`, `Authorization`,
-/// `If-Match`, ...) is refused with 400, so no consumer can mistake such a trailer for a header.
+/// A trailer field that RFC 9110 §6.5.1 keeps out of trailers (framing, routing, request modifiers,
+/// authentication, content handling: `Content-Length`, `Host`, `Authorization`, `If-Match`, ...) is discarded, as
+/// RFC 9112 §7.1.2 allows, so no consumer can mistake it for a header; the end event names what was dropped.
 public struct HTTPRequestParser: Sendable {
     private enum State {
         case head
@@ -114,15 +114,16 @@ public struct HTTPRequestParser: Sendable {
                 }
             case .trailers:
                 let trailers: HTTPFields?
+                let discarded: [HTTPField.Name]
                 do {
                     guard let completion = try trailerScanner.scan(bytes, from: index, limits: limits) else { return }
-                    (trailers, index) = try decodeTrailers(bytes, completion)
+                    (trailers, discarded, index) = try decodeTrailers(bytes, completion)
                 } catch {
                     state = .failed(error)
                     throw error
                 }
                 state = .head
-                try deliver(.end(trailers: trailers), onEvent)
+                try deliver(.end(trailers: trailers, discardedTrailerFields: discarded), onEvent)
             case .failed(let error):
                 throw error
             }
@@ -157,26 +158,30 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
+    /// The trailers to deliver, the names of the forbidden ones dropped, and the input index after the section.
     private mutating func decodeTrailers(
         _ bytes: UnsafeRawBufferPointer, _ completion: HTTPSectionScanner.Completion
-    ) throws(HTTPParseError) -> (HTTPFields?, Int) {
+    ) throws(HTTPParseError) -> (HTTPFields?, [HTTPField.Name], Int) {
         let limits = self.limits
-        func decode(_ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTPParseError) -> HTTPFields? {
-            guard end &- start > 2 else { return nil }
+        func decode(
+            _ buffer: UnsafeRawBufferPointer, _ start: Int, _ end: Int
+        ) throws(HTTPParseError) -> (kept: HTTPFields?, discarded: [HTTPField.Name]) {
+            guard end &- start > 2 else { return (nil, []) }
             var section = HTTPFieldSectionDecoder()
             try section.decode(buffer, from: start, to: end &- 2, limits: limits, interpret: false)
-            try ForbiddenTrailerFields.check(section.fields)
-            return section.fields
+            return ForbiddenTrailerFields.partition(section.fields)
         }
         switch completion {
         case .inInput(let start, let end):
-            return (try decode(bytes, start, end), end)
+            let (kept, discarded) = try decode(bytes, start, end)
+            return (kept, discarded, end)
         case .buffered(let end):
             let result = trailerScanner.buffer.withUnsafeBytes { buffer in
                 Result { () throws(HTTPParseError) in try decode(buffer, 0, buffer.count) }
             }
             trailerScanner.reset()
-            return (try result.get(), end)
+            let (kept, discarded) = try result.get()
+            return (kept, discarded, end)
         }
     }
 }

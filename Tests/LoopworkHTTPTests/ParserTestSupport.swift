@@ -45,12 +45,16 @@ func parse(_ bytes: [UInt8], cuts: [Int] = [], limits: HTTPParserLimits = .defau
                         body = []
                     case .body(let chunk):
                         body.append(contentsOf: chunk)
-                    case .end(let trailers):
+                    case .end(let trailers, let discarded):
                         let trailerText = trailers.map { fields in
                             fields.map { "\($0.name.rawName): \($0.value)" }.joined(separator: " | ")
                         } ?? "-"
+                        // Only messages that dropped trailer fields say so, which keeps the other expectations short.
+                        let discardedText = discarded.isEmpty
+                            ? "" : " discarded=" + discarded.map(\.rawName).joined(separator: " | ")
                         outcome.messages.append(
-                            "\(current ?? "?") body=\(String(decoding: body, as: UTF8.self)) trailers=\(trailerText)")
+                            "\(current ?? "?") body=\(String(decoding: body, as: UTF8.self)) trailers=\(trailerText)"
+                                + discardedText)
                         current = nil
                     }
                 }

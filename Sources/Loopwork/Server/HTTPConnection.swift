@@ -131,7 +131,13 @@ final class HTTPConnection {
             } else {
                 pendingDispatch?.bodyBytes.append(contentsOf: slice)
             }
-        case .end:
+        case .end(_, let discarded):
+            if !discarded.isEmpty {
+                // Fields RFC 9110 §6.5.1 keeps out of trailers: dropped, but a client sending them is worth seeing.
+                worker.logger.debug("discarded trailer fields", metadata: [
+                    "connection": "\(id)", "fields": "\(discarded.map(\.canonicalName).joined(separator: ", "))",
+                ])
+            }
             if let (body, _) = parsingBody {
                 body.finish()
                 parsingBody = nil
