@@ -45,7 +45,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let level = logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            // Batched by a writer thread: the access log costs the loops a copy per line.
+            var handler = BufferedLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

@@ -92,6 +92,8 @@ final class AppRuntime: Sendable {
             await close(loop, index: index, logger: logger)
         }
         logger.info("stopped")
+        // Lines a BufferedLogHandler still holds reach their stream before shutdown returns.
+        LineWriter.flushAll()
         let waiters = state.withLock { state in
             state.stopped = true
             defer { state.waiters = [] }

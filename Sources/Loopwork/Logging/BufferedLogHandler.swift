@@ -1,0 +1,123 @@
+public import Logging
+import LoopworkUV
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A swift-log handler for servers: lines are formatted on the logging thread (an event loop, say)
+/// and written by a writer thread in batches, so a log line costs a copy, not a system call.
+///
+/// Lines look like `StreamLogHandler`'s: `2026-12-02T03:09:16+0000 info label: key=value [Source] message`.
+/// What the writer does when it falls behind: the lines waiting are bounded (1 MiB); lines that
+/// do not fit are dropped and counted (``droppedLines``), and the output says
+/// `loopwork: N log lines dropped: the log writer fell behind` once the writer catches up, so a
+/// log flood neither blocks a loop nor grows memory. A running app flushes the writers when it
+/// stops, and the process flushes them when it exits normally; ``flush()`` does it on demand.
+///
+/// ```swift
+/// LoggingSystem.bootstrap { label in BufferedLogHandler.standardError(label: label) }
+/// ```
+public struct BufferedLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
+    public var metadata: Logger.Metadata = [:] {
+        didSet { prettyMetadata = Self.prettify(metadata) }
+    }
+
+    private let label: String
+    private let writer: LineWriter
+    private var prettyMetadata: String?
+
+    init(label: String, writer: LineWriter, metadataProvider: Logger.MetadataProvider?) {
+        self.label = label
+        self.writer = writer
+        self.metadataProvider = metadataProvider
+    }
+
+    /// A handler writing to standard error.
+    public static func standardError(label: String,
+                                     metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) -> Self {
+        Self(label: label, writer: .standardError, metadataProvider: metadataProvider)
+    }
+
+    /// A handler writing to standard output.
+    public static func standardOutput(label: String,
+                                      metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) -> Self {
+        Self(label: label, writer: .standardOutput, metadataProvider: metadataProvider)
+    }
+
+    /// Returns once every line logged before the call has been written.
+    public static func flush() { LineWriter.flushAll() }
+
+    /// Lines dropped because the writer had fallen behind (standard output and error together).
+    public static var droppedLines: Int { LineWriter.standardOutput.droppedLines + LineWriter.standardError.droppedLines }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var pretty = prettyMetadata
+        let provided = metadataProvider?.get() ?? [:]
+        if !provided.isEmpty || !(event.metadata?.isEmpty ?? true) || event.error != nil {
+            var merged = metadata
+            merged.merge(provided) { _, new in new }
+            if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+            if let error = event.error {
+                merged["error.message"] = "\(error)"
+                merged["error.type"] = "\(String(reflecting: type(of: error)))"
+            }
+            pretty = Self.prettify(merged)
+        }
+        var line = LogTimestamp.current()
+        line += " "
+        line += event.level.rawValue
+        if !label.isEmpty {
+            line += " "
+            line += label
+        }
+        line += ":"
+        if let pretty {
+            line += " "
+            line += pretty
+        }
+        line += " ["
+        line += event.source
+        line += "] "
+        line += event.message.description
+        line += "\n"
+        writer.append(line)
+    }
+
+    private static func prettify(_ metadata: Logger.Metadata) -> String? {
+        guard !metadata.isEmpty else { return nil }
+        return metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+}
+
+/// The local time, to the second, as `2026-12-02T03:09:16+0000`: formatted once a second, not per line.
+enum LogTimestamp {
+    private static let cache = Locked<(second: time_t, text: String)>((-1, ""))
+
+    static func current() -> String {
+        let now = time(nil)
+        return cache.withLock { cache in
+            if cache.second != now {
+                cache = (now, format(now))
+            }
+            return cache.text
+        }
+    }
+
+    private static func format(_ seconds: time_t) -> String {
+        var seconds = seconds
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return "<unknown>" }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LoopworkUV
+import Testing
+
+/// The batched line writer behind the framework's log handler, over a pipe the test reads.
+@Suite("LineWriter")
+struct LineWriterTests {
+    /// A pipe whose read end the test drains; the write end belongs to the writer under test.
+    final class Pipe: @unchecked Sendable {
+        // @unchecked: the descriptors are set once in init and only read afterwards.
+        let readEnd: Int32
+        let writeEnd: Int32
+
+        init() throws {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw POSIXError(.EMFILE) }
+            readEnd = ends[0]
+            writeEnd = ends[1]
+        }
+
+        deinit {
+            close(readEnd)
+            close(writeEnd)
+        }
+
+        /// Everything readable now, without waiting.
+        func readAvailable() -> String {
+            _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                bytes += buffer[..<count]
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    @Test func linesFromManyThreadsArriveWholeAndInEachThreadsOrderOnceFlushed() async throws {
+        let pipe = try Pipe()
+        let writer = LineWriter(fileDescriptor: pipe.writeEnd)
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<4 {
+                group.addTask {
+                    for line in 0..<200 { writer.append("t\(thread) l\(line)\n") }
+                }
+            }
+        }
+        writer.flush()
+        let lines = pipe.readAvailable().split(separator: "\n")
+        #expect(lines.count == 800)
+        for thread in 0..<4 {
+            let own = lines.filter { $0.hasPrefix("t\(thread) ") }
+            #expect(own == (0..<200).map { "t\(thread) l\($0)"[...] })
+        }
+        #expect(writer.droppedLines == 0)
+        writer.stop()
+    }
+
+    @Test func aWriterThatFallsBehindDropsCountsAndSaysSo() throws {
+        let pipe = try Pipe()
+        // A pipe holds 64 KiB; nobody reads it, so the writer blocks and the buffer fills.
+        let writer = LineWriter(fileDescriptor: pipe.writeEnd, capacity: 4096)
+        let line = String(repeating: "x", count: 99) + "\n"
+        var accepted = 0
+        var dropped = 0
+        for _ in 0..<2000 {
+            if writer.append(line) { accepted += 1 } else { dropped += 1 }
+        }
+        #expect(dropped > 0)
+        #expect(writer.droppedLines == dropped)
+        // Reading lets the writer through; the report comes with the next batch.
+        var output = ""
+        while !output.contains("log lines dropped") {
+            output += pipe.readAvailable()
+            writer.flush()
+            output += pipe.readAvailable()
+        }
+        #expect(output.contains("loopwork: \(dropped) log lines dropped: the log writer fell behind\n"))
+        #expect(output.components(separatedBy: line).count - 1 == accepted)
+        writer.stop()
+    }
+
+    @Test func stopWritesWhatIsQueuedAndLaterLinesAreDropped() throws {
+        let pipe = try Pipe()
+        let writer = LineWriter(fileDescriptor: pipe.writeEnd)
+        writer.append("before\n")
+        writer.stop()
+        #expect(writer.append("after\n") == false)
+        #expect(pipe.readAvailable() == "before\n")
+    }
+}
