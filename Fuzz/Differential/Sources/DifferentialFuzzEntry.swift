@@ -124,7 +124,10 @@ private func hasConflictingLengthsPastLimit(_ input: UnsafeRawBufferPointer) -> 
     let values = lines.filter { $0.starts(with: name) }.map { line in
         listMembers(Array(line.dropFirst(name.count).filter { $0 != 0x0D }))
     }.flatMap { $0 }
-    let large = values.filter { $0.count > String(smallLimits.maxBodySize).count }
+    let large = values.filter { value in
+        value.count > 18 || (value.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            && Int(String(decoding: value, as: UTF8.self)).map { $0 > smallLimits.maxBodySize } == true)
+    }
     return Set(values).count > 1 && large.count > 1
 }
 

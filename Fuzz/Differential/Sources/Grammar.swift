@@ -7,6 +7,7 @@ import Musl
 #endif
 
 private func isAlpha(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+func isAlphaByte(_ byte: UInt8) -> Bool { isAlpha(byte) }
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 private func isHex(_ byte: UInt8) -> Bool { isDigit(byte) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x66) }
 
@@ -36,8 +37,11 @@ private func isEncoded(_ bytes: ArraySlice<UInt8>, _ allowed: (UInt8) -> Bool) -
     return true
 }
 
-/// RFC 9110 §7.2 Host = uri-host [ ":" port ], with RFC 3986 §3.2.2 host and §3.2.3 port.
+/// RFC 9110 §7.2 Host = uri-host [ ":" port ], with RFC 3986 §3.2.2 host and §3.2.3 port. An empty
+/// value is the Host of a target without authority (RFC 9112 §3.2); an empty host with a port is not
+/// an http authority (RFC 9110 §4.2.1: such a URI MUST be rejected).
 func isValidHost(_ value: ArraySlice<UInt8>) -> Bool {
+    if value.first == 0x3A { return false }
     var rest: ArraySlice<UInt8>
     if value.first == 0x5B {
         guard let close = value.firstIndex(of: 0x5D), isIPLiteral(value[(value.startIndex + 1)..<close]) else {

@@ -106,14 +106,27 @@ let deliberateRules: [Rule] = [
         let line = head.prefix { $0 != 0x0D && $0 != 0x0A }
         return line.filter { $0 == 0x20 }.count != 2 || line.contains(0x09)
     },
-    // llhttp's URL parser is stricter than RFC 3986 in places (a scheme of letters only, for one);
-    // Loopwork takes any target that is valid for its method.
-    Rule(name: "valid request-target that llhttp refuses",
+    // llhttp's URL parser is stricter than RFC 3986 in places: a scheme of letters only, for one.
+    // Loopwork takes any target that is valid for its method, and any scheme the grammar allows.
+    Rule(name: "valid request-target or scheme that llhttp refuses",
          rfc: "RFC 9112 §3.2; RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" )") { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidURL,
             let head = c.loopwork.head(c.message)?.head
         else { return false }
-        return isValidTarget(head.target, method: head.method)
+        if isValidTarget(head.target, method: head.method) { return true }
+        // The scheme is where llhttp stopped; what Loopwork then accepted is another rule's matter.
+        guard absoluteAuthority(head.target[...]) != nil, let colon = head.target.firstIndex(of: 0x3A) else {
+            return false
+        }
+        return head.target[..<colon].contains { !isAlphaByte($0) } && c.llhttp.error.contains("schema")
+    },
+    // llhttp does not recognise chunked with HTAB after it (OWS), and then refuses the request.
+    Rule(name: "chunked followed by OWS",
+         rfc: "RFC 9110 §5.5: a field value excludes leading and trailing OWS (SP / HTAB)") { c in
+        guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidTransferEncoding,
+            let head = c.loopwork.head(c.message)?.head
+        else { return false }
+        return head.values("transfer-encoding").flatMap(listMembers).map { $0.map(asciiLower) } == [Array("chunked".utf8)]
     },
     // Loopwork answers 417 to an expectation it does not support; llhttp ignores Expect.
     Rule(name: "expectation other than 100-continue",
@@ -196,10 +209,19 @@ let deliberateRules: [Rule] = [
         return c.message >= c.llhttp.messagesEnded(before: upgradedAt + 1) - 1
     },
     // Once the codec change lands, Loopwork drops the trailer fields that may not be trailers and keeps
-    // the rest; llhttp reports every trailer.
+    // the rest; llhttp reports every trailer, and fails on a Content-Length there as if it framed the body.
     Rule(name: "forbidden trailer fields dropped",
          rfc: "RFC 9110 §6.5.1: framing, routing, authentication, request modifiers and content handling fields "
             + "are not allowed in trailers; §6.5.2: a recipient may discard trailers it cannot merge safely") { c in
+        if c.kind == .llhttpRejects {
+            guard let lastChunk = c.llhttp.chunkSizes.last(where: { $0.message == c.message && $0.size == 0 }),
+                c.at > lastChunk.at, c.at < c.input.count
+            else { return false }
+            var start = c.at
+            while start > 0, c.input[start - 1] != 0x0A { start -= 1 }
+            let name = c.input[start...].prefix { $0 != 0x3A && $0 != 0x0D && $0 != 0x0A }.map(asciiLower)
+            return forbiddenTrailerNames.contains(name)
+        }
         guard c.kind == .trailers, let theirs = c.llhttp.end(c.message)?.trailers,
             let ours = c.loopwork.end(c.message)?.trailers
         else { return false }
@@ -274,6 +296,7 @@ enum LLHTTPErrno {
     static let closedConnection: Int32 = 5
     static let invalidMethod: Int32 = 6
     static let invalidURL: Int32 = 7
+    static let invalidTransferEncoding: Int32 = 15
 }
 
 /// llhttp's method table (HTTP_ALL_METHOD_MAP in llhttp.h).
