@@ -11,6 +11,8 @@ struct HTTPFieldSectionDecoder {
     var host: String?
     var contentLength: Int?
     var contentLengthTooLarge = false
+    /// The digits of a Content-Length too large for an Int, to compare a repeated field with.
+    private var contentLengthDigits: [UInt8]?
     var hasTransferEncoding = false
     var chunkedSeen = false
     var unknownCoding = false
@@ -107,10 +109,15 @@ struct HTTPFieldSectionDecoder {
                 return true
             }
         case .expect:
-            if bytes.equalsLowercase("100-continue", at: start, count: end &- start) {
-                expectContinue = true
-            } else {
-                expectOther = true
+            // A list (RFC 9110 §10.1.1); empty members are ignored (§5.6.1.2), so `Expect:` and
+            // `100-continue,` expect nothing else.
+            Self.forEachListElement(bytes, start: start, end: end) { elementStart, elementEnd in
+                if bytes.equalsLowercase("100-continue", at: elementStart, count: elementEnd &- elementStart) {
+                    expectContinue = true
+                } else {
+                    expectOther = true
+                }
+                return true
             }
         case .upgrade:
             upgrade = upgrade.map { $0 + ", " + field.value } ?? field.value
@@ -122,23 +129,32 @@ struct HTTPFieldSectionDecoder {
     ) throws(HTTPParseError) {
         guard start < end else { throw .badRequest("invalid Content-Length") }
         var value = 0
-        var tooLarge = false
+        var overflows = false
         for offset in start..<end {
-            let digit = bytes[offset] &- 0x30
+            let digit = bytes[offset] &- ByteClass.zero
             guard digit < 10 else { throw .badRequest("invalid Content-Length") }
-            if !tooLarge {
-                value = value &* 10 &+ Int(digit)
-                // Past the limit the exact value no longer matters, which also rules out overflow.
-                if value > limits.maxBodySize || value > Int.max / 10 { tooLarge = true }
+            if !overflows {
+                let (shifted, overflowedShift) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflowedSum) = shifted.addingReportingOverflow(Int(digit))
+                if overflowedShift || overflowedSum { overflows = true } else { value = sum }
             }
         }
-        if let previous = contentLength {
-            if previous != value || tooLarge != contentLengthTooLarge {
-                throw .badRequest("conflicting Content-Length fields")
-            }
+        // Two fields must agree exactly whatever the limit (RFC 9112 §6.3: else 400): past what
+        // an Int holds, by their digits.
+        let digits = overflows ? Self.significantDigits(bytes, start: start, end: end) : nil
+        if let previous = contentLength, previous != value || digits != contentLengthDigits {
+            throw .badRequest("conflicting Content-Length fields")
         }
         contentLength = value
-        contentLengthTooLarge = tooLarge
+        contentLengthDigits = digits
+        contentLengthTooLarge = overflows || value > limits.maxBodySize
+    }
+
+    /// The digits of a decimal without its leading zeros.
+    private static func significantDigits(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> [UInt8] {
+        var first = start
+        while first < end &- 1, bytes[first] == ByteClass.zero { first &+= 1 }
+        return Array(bytes[first..<end])
     }
 
     private mutating func interpretTransferEncoding(

@@ -19,6 +19,11 @@ let invalidCases: [InvalidCase] = [
     InvalidCase(name: "TE in HTTP/1.0", input: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400),
     InvalidCase(name: "TE empty", input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n", status: 400),
     InvalidCase(name: "differing Content-Length", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", status: 400),
+    // Found by the differential fuzzer: past the body limit the values were compared cut short (413).
+    InvalidCase(name: "differing Content-Length past the limit", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 90000000\r\nContent-Length: 90000001\r\n\r\n", status: 400),
+    InvalidCase(name: "differing Content-Length past Int", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\nContent-Length: 99999999999999999998\r\n\r\n", status: 400),
+    InvalidCase(name: "equal Content-Length past Int", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\nContent-Length: 099999999999999999999\r\n\r\n", status: 413),
+    InvalidCase(name: "Expect other beside 100-continue", input: "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, 200-ok\r\nContent-Length: 0\r\n\r\n", status: 417),
     InvalidCase(name: "Content-Length list", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc", status: 400),
     InvalidCase(name: "Content-Length sign", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\nabc", status: 400),
     InvalidCase(name: "Content-Length hex", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x3\r\n\r\nabc", status: 400),

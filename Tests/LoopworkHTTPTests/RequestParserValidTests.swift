@@ -77,6 +77,15 @@ let validCases: [ValidCase] = [
         name: "Expect: 100-continue surfaced",
         input: "PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\nok",
         expected: ["PUT /f HTTP/1.1 authority=h path=/f keepAlive=true continue=true upgrade=- framing=length(2) [Host: h | Expect: 100-Continue | Content-Length: 2] body=ok trailers=-"]),
+    // Found by the differential fuzzer: empty list members expect nothing (RFC 9110 §5.6.1.2).
+    ValidCase(
+        name: "Expect with empty members",
+        input: "PUT /f HTTP/1.1\r\nHost: h\r\nExpect: , 100-continue,\r\nContent-Length: 0\r\n\r\n",
+        expected: ["PUT /f HTTP/1.1 authority=h path=/f keepAlive=true continue=true upgrade=- framing=length(0) [Host: h | Expect: , 100-continue, | Content-Length: 0] body= trailers=-"]),
+    ValidCase(
+        name: "empty Expect",
+        input: "GET / HTTP/1.1\r\nHost: h\r\nExpect:\r\n\r\n",
+        expected: ["GET / HTTP/1.1 authority=h path=/ keepAlive=true continue=false upgrade=- framing=none [Host: h | Expect: ] body= trailers=-"]),
     ValidCase(
         name: "Upgrade surfaced",
         input: "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
