@@ -183,14 +183,15 @@ let deliberateRules: [Rule] = [
         }
     },
     // llhttp (strict) refuses a second Content-Length even with the same value; Loopwork takes
-    // repeated identical values as one.
+    // repeated values of the same decimal number (`3` and `03` too) as one.
     Rule(name: "repeated identical Content-Length",
-         rfc: "RFC 9110 §8.6: a recipient MAY replace a list of identical Content-Length values by one; §5.3: "
-            + "repeated field lines are one list") { c in
+         rfc: "RFC 9110 §8.6: a recipient MAY replace a list of Content-Length values that are all the same decimal "
+            + "value by one; §5.3: repeated field lines are one list") { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.unexpectedContentLength,
             let lengths = c.loopwork.head(c.message)?.head.values("content-length")
         else { return false }
-        return lengths.count > 1 && Set(lengths).count == 1
+        let numbers = Set(lengths.map { value in Array(value.drop { $0 == UInt8(ascii: "0") }) })
+        return lengths.count > 1 && numbers.count == 1
     },
     // Neither parser serves a request after one that ends the connection; llhttp fails on the
     // bytes that follow, Loopwork parses them but the connection stops dispatching (HTTPConnection's
