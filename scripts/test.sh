@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian/Ubuntu machine with Swift 6.3: installs libuv
-# and curl when missing, builds with warnings as errors, runs the unit and integration tests, then
-# builds and tests the example package that depends on Loopwork by path.
+# and curl when missing, builds with warnings as errors, runs the unit and integration tests, checks
+# the allocation counts per request, then builds and tests the example package that depends on
+# Loopwork by path.
 # Set LOOPWORK_SKIP_CONTAINER=1 to leave out the container test (it needs ~12 GB and minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,12 @@ LOOPWORK_STREAM_TEST_MIB=128 timeout 1200 swift test --skip-build --sanitize=thr
 
 echo "== release build"
 build_without_warnings -c release --product loopwork-demo
+
+echo "== allocation counts (a count above its threshold fails)"
+# A package of its own keeps malloc-interposer out of the main builds; Loopwork compiles again
+# here, in release mode (about 2 minutes on 2 cores).
+(cd Benchmarks/Allocations && build_without_warnings -c release --product AllocationCounts)
+Benchmarks/Allocations/check.sh --no-build
 
 echo "== example package (depends on Loopwork by path)"
 (cd Examples/hello && build_without_warnings --build-tests && swift test --skip-build)
