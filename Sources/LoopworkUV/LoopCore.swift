@@ -36,6 +36,8 @@ final class LoopCore: @unchecked Sendable {
     /// an `eventfd` wake-up. A check handle runs them right after the I/O poll that queued them;
     /// an idle handle, active while jobs wait, keeps the next poll from blocking.
     private var localQueue: [LoopJob] = []
+    /// The jobs ``drainLocal()`` runs, with `localQueue`'s previous buffer.
+    private var localRunning: [LoopJob] = []
     private let localCheck: UnsafeMutablePointer<uv_check_t>
     private let localIdle: UnsafeMutablePointer<uv_idle_t>
     private var localIdleActive = false
@@ -207,9 +209,11 @@ final class LoopCore: @unchecked Sendable {
     /// Runs the jobs queued so far by the loop thread; what they queue runs after the next poll.
     private func drainLocal() {
         guard !localQueue.isEmpty else { return }
-        let jobs = localQueue
-        localQueue.removeAll(keepingCapacity: true)
-        for job in jobs { run(job) }
+        // Two buffers taking turns: emptying a queue still shared with the jobs being run would
+        // allocate a new one on every drain.
+        swap(&localQueue, &localRunning)
+        for job in localRunning { run(job) }
+        localRunning.removeAll(keepingCapacity: true)
         if localQueue.isEmpty, localIdleActive {
             localIdleActive = false
             uv_idle_stop(localIdle)

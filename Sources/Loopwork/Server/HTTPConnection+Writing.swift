@@ -81,7 +81,11 @@ extension HTTPConnection {
         if responses.takeContinue() { writeContinue() }
         if let only = responses.takeSingleReady() {
             // The common case, one response ready and nothing behind it: no batch to build.
-            write([only], bytes: only.bytes ?? [])
+            if only.stream == nil {
+                writeWhole(only)
+            } else {
+                write([only], bytes: only.bytes ?? [])
+            }
             return
         }
         let ready = responses.takeReady()
@@ -90,6 +94,18 @@ extension HTTPConnection {
         batch.reserveCapacity(ready.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
         for slot in ready { batch.append(contentsOf: slot.bytes ?? []) }
         write(ready, bytes: batch)
+    }
+
+    /// Writes one response that is whole in its slot: ``write(_:bytes:)`` without the arrays,
+    /// for the request after request of a keep-alive connection.
+    private func writeWhole(_ slot: ResponseQueue.Slot) {
+        let context = slot.context
+        let closeAfter = slot.closeAfter
+        lastActivity = clock()
+        transport.write(slot.bytes ?? []) { [weak self] error in
+            context?.responseFinished(delivered: error == nil)
+            self?.written(error: error, closeAfter: closeAfter)
+        }
     }
 
     /// Writes the serialized `slots`; the last may be followed by its streamed body, whose

@@ -46,12 +46,14 @@ final class WorkerContext: Sendable {
     /// (`0-2s`). Formatted by hand into one string: this runs for every request.
     func nextRequestID() -> String {
         let number = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        // Two base-36 numbers of at most 13 digits each and the dash.
-        return String(unsafeUninitializedCapacity: 27) { buffer in
+        // Two base-36 numbers of at most 13 digits each and the dash, built on the stack: an id of
+        // up to 15 bytes (the usual) then lives inside the String, with no allocation.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
             var count = Self.appendBase36(UInt64(index), to: buffer, at: 0)
             buffer[count] = UInt8(ascii: "-")
             count += 1
-            return Self.appendBase36(number, to: buffer, at: count)
+            count = Self.appendBase36(number, to: buffer, at: count)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
         }
     }
 
