@@ -131,6 +131,14 @@ let deliberateRules: [Rule] = [
         else { return false }
         return head.values("transfer-encoding").flatMap(listMembers).map { $0.map(asciiLower) } == [Array("chunked".utf8)]
     },
+    // llhttp refuses HTAB after a Content-Length's digits (it allows only SP); Loopwork trims both.
+    Rule(name: "Content-Length followed by OWS",
+         rfc: "RFC 9110 §5.5 and RFC 9112 §5.1: a field value excludes leading and trailing OWS (SP / HTAB)") { c in
+        guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidContentLength,
+            let lengths = c.loopwork.head(c.message)?.head.values("content-length"), !lengths.isEmpty
+        else { return false }
+        return lengths.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
+    },
     // Loopwork answers 417 to an expectation it does not support; llhttp ignores Expect.
     Rule(name: "expectation other than 100-continue",
          rfc: "RFC 9110 §10.1.1: a server that receives an Expect member other than 100-continue MAY answer 417") { c in
@@ -270,6 +278,7 @@ enum LLHTTPErrno {
     static let closedConnection: Int32 = 5
     static let invalidMethod: Int32 = 6
     static let invalidURL: Int32 = 7
+    static let invalidContentLength: Int32 = 11
     static let invalidTransferEncoding: Int32 = 15
 }
 
