@@ -22,13 +22,12 @@ import Darwin
 public struct BufferedLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    public var metadata: Logger.Metadata = [:] {
-        didSet { prettyMetadata = Self.prettify(metadata) }
-    }
+    /// Kept as given: a request's logger sets `request-id` on every request, so nothing is
+    /// formatted until a line is written.
+    public var metadata: Logger.Metadata = [:]
 
     private let label: String
     private let writer: LineWriter
-    private var prettyMetadata: String?
 
     init(label: String, writer: LineWriter, metadataProvider: Logger.MetadataProvider?) {
         self.label = label
@@ -60,19 +59,9 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var pretty = prettyMetadata
-        let provided = metadataProvider?.get() ?? [:]
-        if !provided.isEmpty || !(event.metadata?.isEmpty ?? true) || event.error != nil {
-            var merged = metadata
-            merged.merge(provided) { _, new in new }
-            if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
-            if let error = event.error {
-                merged["error.message"] = "\(error)"
-                merged["error.type"] = "\(String(reflecting: type(of: error)))"
-            }
-            pretty = Self.prettify(merged)
-        }
+        let message = event.message.description
         var line = LogTimestamp.current()
+        line.reserveCapacity(line.utf8.count + label.utf8.count + message.utf8.count + 96)
         line += " "
         line += event.level.rawValue
         if !label.isEmpty {
@@ -80,21 +69,41 @@ public struct BufferedLogHandler: LogHandler {
             line += label
         }
         line += ":"
-        if let pretty {
-            line += " "
-            line += pretty
-        }
+        appendMetadata(to: &line, event: event)
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        line += message
         line += "\n"
         writer.append(line)
     }
 
-    private static func prettify(_ metadata: Logger.Metadata) -> String? {
-        guard !metadata.isEmpty else { return nil }
-        return metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    /// ` key=value` for every key, sorted, a key from the event winning over the provider's and
+    /// the provider's over the logger's, as `StreamLogHandler` merges them; written straight
+    /// into the line rather than through a merged dictionary and joined strings.
+    private func appendMetadata(to line: inout String, event: LogEvent) {
+        let provided = metadataProvider?.get() ?? [:]
+        let explicit = event.metadata ?? [:]
+        var keys = Array(metadata.keys)
+        if !provided.isEmpty { keys.append(contentsOf: provided.keys) }
+        if !explicit.isEmpty { keys.append(contentsOf: explicit.keys) }
+        if event.error != nil { keys.append(contentsOf: ["error.message", "error.type"]) }
+        guard !keys.isEmpty else { return }
+        keys.sort()
+        var previous: String?
+        for key in keys where key != previous {
+            previous = key
+            line += " "
+            line += key
+            line += "="
+            if let error = event.error, key == "error.message" {
+                line += "\(error)"
+            } else if let error = event.error, key == "error.type" {
+                line += String(reflecting: type(of: error))
+            } else if let value = explicit[key] ?? provided[key] ?? metadata[key] {
+                line += value.description
+            }
+        }
     }
 }
 

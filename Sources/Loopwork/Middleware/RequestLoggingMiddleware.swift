@@ -19,7 +19,10 @@ public struct RequestLoggingMiddleware: Middleware {
         let response = try await next(request)
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        request.context.logger.log(level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: [
+        // The request id goes with the line's own metadata: a request logger would copy the
+        // handler and its metadata for this one line.
+        request.context.baseLogger.log(level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: [
+            "request-id": "\(request.context.requestID)",
             "duration-us": "\(micros)",
         ])
         return response
