@@ -7,7 +7,8 @@ import Testing
 struct LineWriterTests {
     /// A pipe whose read end the test drains; the write end belongs to the writer under test.
     final class Pipe: @unchecked Sendable {
-        // @unchecked: the descriptors are set once in init and only read afterwards.
+        // @unchecked: the descriptors are set once in init and only read afterwards; whether the
+        // write end is open is kept under a lock.
         let readEnd: Int32
         let writeEnd: Int32
 
@@ -18,9 +19,16 @@ struct LineWriterTests {
             writeEnd = ends[1]
         }
 
+        private let writeEndOpen = Locked(true)
+
         deinit {
             close(readEnd)
-            close(writeEnd)
+            closeWriteEnd()
+        }
+
+        /// Closes the write end now, so that a reader sees the end of the stream.
+        func closeWriteEnd() {
+            if writeEndOpen.withLock({ open in defer { open = false }; return open }) { close(writeEnd) }
         }
 
         /// Everything readable now, without waiting.
@@ -70,16 +78,28 @@ struct LineWriterTests {
         }
         #expect(dropped > 0)
         #expect(writer.droppedLines == dropped)
-        // Reading lets the writer through; the report comes with the next batch.
-        var output = ""
-        while !output.contains("log lines dropped") {
-            output += pipe.readAvailable()
-            writer.flush()
-            output += pipe.readAvailable()
-        }
-        #expect(output.contains("loopwork: \(dropped) log lines dropped: the log writer fell behind\n"))
-        #expect(output.components(separatedBy: line).count - 1 == accepted)
+        // A reader lets the writer through; stop() then writes the rest and the drop reports,
+        // which may come as several (one per batch that followed drops).
+        let done = DispatchSemaphore(value: 0)
+        let output = Locked<[UInt8]>([])
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(pipe.readEnd, $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                output.withLock { $0 += buffer[..<count] }
+            }
+            done.signal()
+        }.start()
         writer.stop()
+        pipe.closeWriteEnd()
+        done.wait()
+        let text = String(decoding: output.withLock { $0 }, as: UTF8.self)
+        let reports = text.split(separator: "\n").filter { $0.hasPrefix("loopwork: ") }
+        let reported = reports.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +)
+        #expect(!reports.isEmpty && reports.allSatisfy { $0.hasSuffix(" log lines dropped: the log writer fell behind") })
+        #expect(reported == dropped)
+        #expect(text.components(separatedBy: line).count - 1 == accepted)
     }
 
     @Test func stopWritesWhatIsQueuedAndLaterLinesAreDropped() throws {
