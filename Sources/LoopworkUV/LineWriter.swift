@@ -107,7 +107,7 @@ public final class LineWriter: @unchecked Sendable {
     @discardableResult
     public func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
         uv_mutex_lock(mutex)
-        if !hasThread {
+        if !hasThread && !stopping {
             // No writer thread could be started: write here, one line at a time.
             writeAll(bytes)
             uv_mutex_unlock(mutex)

@@ -22,7 +22,7 @@ public struct RequestLoggingMiddleware: Middleware {
         // The request id goes with the line's own metadata: a request logger would copy the
         // handler and its metadata for this one line.
         request.context.baseLogger.log(level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: [
-            "request-id": "\(request.context.requestID)",
+            "request-id": .string(request.context.requestID),
             "duration-us": "\(micros)",
         ])
         return response
