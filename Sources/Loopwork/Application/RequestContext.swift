@@ -3,8 +3,8 @@ public import Logging
 
 /// Per-request state shared by the handler, its middleware and every dependency it declares.
 ///
-/// A dependency resolved twice in one request (for example ``Tasks`` asked for by the handler and
-/// by a user dependency) is created once and cached here, so both see the same value.
+/// ``Tasks`` asked for twice in one request (by the handler and by a user dependency, say) is
+/// the same scheduler: its task scope is created once and kept here.
 public final class RequestContext: Sendable {
     /// A short identifier for log correlation; taken from `X-Request-ID` when the client sent one.
     public let requestID: String
@@ -28,9 +28,12 @@ public final class RequestContext: Sendable {
     private let state = Locked(State())
 
     private struct State {
-        var cache: [ObjectIdentifier: any Sendable] = [:]
-        var observers: [any RequestLifecycleObserver] = []
         var route: String?
+        /// The request's tasks, once a dependency asked for ``Tasks``; told of the milestones
+        /// first. Kept apart from `observers`: every request with tasks has one, and it costs
+        /// no array.
+        var taskScope: RequestTaskScope?
+        var observers: [any RequestLifecycleObserver] = []
     }
 
     package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost, loop: EventLoop? = nil) {
@@ -48,13 +51,13 @@ public final class RequestContext: Sendable {
         state.withLock { $0.route = pattern }
     }
 
-    /// Returns the value cached under `key`, creating it with `make` on first use.
-    package func cached<Value: Sendable>(_ key: ObjectIdentifier, make: () throws -> Value) rethrows -> Value {
-        try state.withLock { state in
-            if let existing = state.cache[key] as? Value { return existing }
-            let value = try make()
-            state.cache[key] = value
-            return value
+    /// The request's task scope, created with `make` on first use.
+    func taskScope(_ make: () -> RequestTaskScope) -> RequestTaskScope {
+        state.withLock { state in
+            if let existing = state.taskScope { return existing }
+            let scope = make()
+            state.taskScope = scope
+            return scope
         }
     }
 
@@ -64,25 +67,28 @@ public final class RequestContext: Sendable {
     }
 
     package func handlerFinished(succeeded: Bool) {
-        for observer in state.withLock({ $0.observers }) {
+        let (scope, observers) = state.withLock { ($0.taskScope, $0.observers) }
+        scope?.handlerFinished(succeeded: succeeded)
+        for observer in observers {
             observer.handlerFinished(succeeded: succeeded)
         }
     }
 
     /// The response's last byte was handed to the kernel (`delivered`), or it never will be; with
-    /// `bodyFailed`, because its body's producer threw.
+    /// `bodyFailed`, because its body's producer threw. Reported once per request.
     package func responseFinished(delivered: Bool, bodyFailed: Bool = false) {
-        let observers = state.withLock { state in
+        let (scope, observers) = state.withLock { state in
             defer { state.observers.removeAll() }
-            return state.observers
+            return (state.taskScope, state.observers)
         }
+        scope?.responseFinished(delivered: delivered, bodyFailed: bodyFailed)
         for observer in observers {
             observer.responseFinished(delivered: delivered, bodyFailed: bodyFailed)
         }
     }
 }
 
-/// Something that acts at a request's milestones; the task scheduler is one.
+/// Something that acts at a request's milestones; the task scope is one.
 package protocol RequestLifecycleObserver: Sendable {
     /// The handler returned (`succeeded`) or threw. Called once, before the response is written.
     func handlerFinished(succeeded: Bool)

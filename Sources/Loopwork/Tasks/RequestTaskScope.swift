@@ -1,22 +1,9 @@
 import Logging
 import LoopworkUV
 
-/// What the scope and the supervisor need from a task, whatever its result type.
-protocol SupervisedTask: ScheduledTaskProtocol {
-    /// Whether the task's moment has come (it was handed to the supervisor to run).
-    var isDue: Bool { get }
-    /// Records that the task's moment came; `false` when it already ended (cancelled).
-    func markDue() -> Bool
-    /// Hands the task to the executor or the pool; `false` when it already ended.
-    func launch() -> Bool
-    /// Ends a task that will never run because its handler threw.
-    func discard()
-    /// Cancels the task at shutdown unless it is shielded and due.
-    func cancelForShutdown()
-}
-
 /// One request's tasks: starts immediate tasks at once and holds the after-route and
-/// after-response batches until the request's milestones release (or discard) them.
+/// after-response batches until the request's milestones release (or discard) them. Its
+/// ``RequestContext`` reports the milestones.
 final class RequestTaskScope: RequestLifecycleObserver {
     let supervisor: TaskSupervisor
     let environment: TaskEnvironment
@@ -26,9 +13,8 @@ final class RequestTaskScope: RequestLifecycleObserver {
         /// `nil` until the handler finished; then whether it succeeded.
         var handlerSucceeded: Bool?
         var responseFinished = false
-        var observing = false
-        var afterRoute: [any SupervisedTask] = []
-        var afterResponse: [any SupervisedTask] = []
+        var afterRoute = TaskList()
+        var afterResponse = TaskList()
     }
 
     private enum Disposition { case start, hold, discard }
@@ -38,19 +24,10 @@ final class RequestTaskScope: RequestLifecycleObserver {
         self.environment = environment
     }
 
-    /// Returns `true` exactly once, for the caller that registers the scope as an observer.
-    func claimObservation() -> Bool {
-        state.withLock { state in
-            defer { state.observing = true }
-            return !state.observing
-        }
-    }
-
-    func schedule<Success: Sendable>(_ body: TaskBody<Success>, timing: TaskTiming, config: TaskConfig,
+    func schedule<Success: Sendable>(_ body: TaskBody, timing: TaskTiming, config: TaskConfig,
                                      origin: TaskOrigin) -> ScheduledTask<Success> {
         let effective = config.merged(over: supervisor.defaults)
-        let task = ScheduledTask(origin: origin, config: effective, timing: timing,
-                                 body: body, environment: environment)
+        let task = TaskRecord(origin: origin, config: effective, timing: timing, body: body, environment: environment)
         supervisor.track(task)
         let disposition: Disposition = state.withLock { state in
             switch timing {
@@ -76,71 +53,75 @@ final class RequestTaskScope: RequestLifecycleObserver {
         switch disposition {
         case .start: supervisor.admit(task)
         case .hold: break
-        case .discard: discard([task], reason: "its handler threw")
+        case .discard: discard(TaskList(task), reason: "its handler threw")
         }
-        return task
+        return ScheduledTask(task)
     }
 
+    /// The handler returned (`succeeded`) or threw. Called once, before the response is written.
     func handlerFinished(succeeded: Bool) {
-        let (start, dropped, responseTasks) = state.withLock { state in
-            guard state.handlerSucceeded == nil else { return ([any SupervisedTask](), [any SupervisedTask](), [any SupervisedTask]()) }
-            return Self.settleHandler(succeeded: succeeded, in: &state)
+        let release = state.withLock { state in
+            state.handlerSucceeded == nil ? Self.settleHandler(succeeded: succeeded, in: &state) : Release()
         }
-        release(start: start, dropped: dropped, then: responseTasks, reason: "its handler threw")
+        self.release(release, reason: "its handler threw")
     }
 
+    /// The response's last byte was handed to the kernel (`delivered`), or the connection failed or
+    /// closed before it could be, or (`bodyFailed`) the body's producer threw mid-stream.
     func responseFinished(delivered: Bool, bodyFailed: Bool) {
-        let (start, dropped, responseTasks) = state.withLock { state in
-            guard !state.responseFinished else { return ([any SupervisedTask](), [any SupervisedTask](), [any SupervisedTask]()) }
+        let release = state.withLock { state in
+            guard !state.responseFinished else { return Release() }
             state.responseFinished = true
             // The server reports the handler first; a response without a finished handler (a
             // middleware answered instead) is treated as a failed handler.
             if state.handlerSucceeded == nil {
                 return Self.settleHandler(succeeded: false, in: &state)
             }
-            defer { state.afterResponse = [] }
-            if bodyFailed {
-                // A producer that threw mid-stream fails the request as a throwing handler does.
-                return ([], state.afterResponse.filter { !$0.config.runsAlways },
-                        state.afterResponse.filter { $0.config.runsAlways })
-            }
-            return ([], [], state.afterResponse)
+            defer { state.afterResponse = TaskList() }
+            guard bodyFailed else { return Release(then: state.afterResponse) }
+            // A producer that threw mid-stream fails the request as a throwing handler does.
+            let (always, dropped) = state.afterResponse.partitioned { $0.config.runsAlways }
+            return Release(dropped: dropped, then: always)
         }
-        release(start: start, dropped: dropped, then: responseTasks,
-                reason: bodyFailed ? "its response body failed" : "the response finished before its handler")
+        self.release(release, reason: bodyFailed ? "its response body failed" : "the response finished before its handler")
     }
 
-    /// Records the handler's outcome; returns the after-route tasks to start, the tasks to
-    /// discard, and the after-response tasks to start when the response already finished.
-    private static func settleHandler(succeeded: Bool, in state: inout State)
-        -> ([any SupervisedTask], [any SupervisedTask], [any SupervisedTask]) {
+    /// What a milestone releases: tasks to start, tasks to discard, then tasks to start after them.
+    private struct Release {
+        var start = TaskList()
+        var dropped = TaskList()
+        var then = TaskList()
+    }
+
+    /// Records the handler's outcome; releases the after-route tasks, discards what a failed
+    /// handler drops, and releases the after-response tasks when the response already finished.
+    private static func settleHandler(succeeded: Bool, in state: inout State) -> Release {
         state.handlerSucceeded = succeeded
-        var start = state.afterRoute
-        var dropped: [any SupervisedTask] = []
-        state.afterRoute = []
+        var release = Release(start: state.afterRoute)
+        state.afterRoute = TaskList()
         if !succeeded {
-            dropped = start.filter { !$0.config.runsAlways }
-            start = start.filter { $0.config.runsAlways }
-            dropped += state.afterResponse.filter { !$0.config.runsAlways }
-            state.afterResponse = state.afterResponse.filter { $0.config.runsAlways }
+            let (always, dropped) = release.start.partitioned { $0.config.runsAlways }
+            let (responseAlways, responseDropped) = state.afterResponse.partitioned { $0.config.runsAlways }
+            release.start = always
+            release.dropped = dropped
+            release.dropped.append(contentsOf: responseDropped)
+            state.afterResponse = responseAlways
         }
-        var responseTasks: [any SupervisedTask] = []
         if state.responseFinished {
-            responseTasks = state.afterResponse
-            state.afterResponse = []
+            release.then = state.afterResponse
+            state.afterResponse = TaskList()
         }
-        return (start, dropped, responseTasks)
+        return release
     }
 
-    private func release(start: [any SupervisedTask], dropped: [any SupervisedTask],
-                         then responseTasks: [any SupervisedTask], reason: String) {
-        for task in start { supervisor.admit(task) }
-        discard(dropped, reason: reason)
-        for task in responseTasks { supervisor.admit(task) }
+    private func release(_ release: Release, reason: String) {
+        release.start.forEach { supervisor.admit($0) }
+        discard(release.dropped, reason: reason)
+        release.then.forEach { supervisor.admit($0) }
     }
 
-    private func discard(_ tasks: [any SupervisedTask], reason: String) {
-        let tasks = tasks.filter { !$0.state.isFinished }
+    private func discard(_ tasks: TaskList, reason: String) {
+        let tasks = tasks.partitioned { !$0.state.isFinished }.matching
         guard !tasks.isEmpty else { return }
         // One line for all of them: discarding is the documented default, not an error, but it
         // must never be silent.
@@ -148,6 +129,51 @@ final class RequestTaskScope: RequestLifecycleObserver {
             "tasks": "\(tasks.map { "\($0.name) (\($0.timing))" }.joined(separator: ", "))",
             "route": "\(environment.route ?? "-")",
         ])
-        for task in tasks { task.discard() }
+        tasks.forEach { $0.discard() }
+    }
+}
+
+/// Tasks of one batch in scheduling order. The first is kept inline: most requests schedule
+/// one task per batch, and that costs no array.
+struct TaskList: Sendable {
+    private var first: TaskRecord?
+    private var rest: [TaskRecord] = []
+
+    init() {}
+
+    init(_ task: TaskRecord) {
+        first = task
+    }
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ task: TaskRecord) {
+        if first == nil { first = task } else { rest.append(task) }
+    }
+
+    mutating func append(contentsOf other: TaskList) {
+        other.forEach { append($0) }
+    }
+
+    func forEach(_ body: (TaskRecord) throws -> Void) rethrows {
+        guard let first else { return }
+        try body(first)
+        for task in rest { try body(task) }
+    }
+
+    func map<T>(_ transform: (TaskRecord) throws -> T) rethrows -> [T] {
+        var mapped: [T] = []
+        try forEach { mapped.append(try transform($0)) }
+        return mapped
+    }
+
+    /// The tasks for which `predicate` holds, and the others, each in order.
+    func partitioned(by predicate: (TaskRecord) -> Bool) -> (matching: TaskList, others: TaskList) {
+        var matching = TaskList()
+        var others = TaskList()
+        forEach { task in
+            if predicate(task) { matching.append(task) } else { others.append(task) }
+        }
+        return (matching, others)
     }
 }

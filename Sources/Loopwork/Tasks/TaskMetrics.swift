@@ -1,28 +1,32 @@
 import CoreMetrics
 
 /// The task counters and timers, one set per timing, made once from the app's metrics factory.
+///
+/// Kept in flat arrays indexed by timing and event: a task counts four times, and a lookup in
+/// nested dictionaries would hash twice for each.
 struct TaskMetrics: Sendable {
-    enum Event: String, CaseIterable {
+    enum Event: Int, CaseIterable {
         case scheduled, started, succeeded, failed, cancelled, discarded
+
+        var label: String { "loopwork_tasks_\(self)_total" }
     }
 
-    private let counters: [TaskTiming: [Event: Counter]]
-    private let queueWait: [TaskTiming: Timer]
-    private let runDuration: [TaskTiming: Timer]
+    private static let eventsPerTiming = Event.allCases.count
+    private let counters: [Counter]
+    private let queueWait: [Timer]
+    private let runDuration: [Timer]
 
     init(factory: any MetricsFactory) {
-        var counters: [TaskTiming: [Event: Counter]] = [:]
-        var queueWait: [TaskTiming: Timer] = [:]
-        var runDuration: [TaskTiming: Timer] = [:]
+        var counters: [Counter] = []
+        var queueWait: [Timer] = []
+        var runDuration: [Timer] = []
         for timing in TaskTiming.allCases {
             let dimensions = [("timing", timing.rawValue)]
-            var perEvent: [Event: Counter] = [:]
             for event in Event.allCases {
-                perEvent[event] = Counter(label: "loopwork_tasks_\(event.rawValue)_total", dimensions: dimensions, factory: factory)
+                counters.append(Counter(label: event.label, dimensions: dimensions, factory: factory))
             }
-            counters[timing] = perEvent
-            queueWait[timing] = Timer(label: "loopwork_task_queue_wait_seconds", dimensions: dimensions, factory: factory)
-            runDuration[timing] = Timer(label: "loopwork_task_run_duration_seconds", dimensions: dimensions, factory: factory)
+            queueWait.append(Timer(label: "loopwork_task_queue_wait_seconds", dimensions: dimensions, factory: factory))
+            runDuration.append(Timer(label: "loopwork_task_run_duration_seconds", dimensions: dimensions, factory: factory))
         }
         self.counters = counters
         self.queueWait = queueWait
@@ -30,17 +34,28 @@ struct TaskMetrics: Sendable {
     }
 
     func count(_ event: Event, _ timing: TaskTiming) {
-        counters[timing]?[event]?.increment()
+        counters[timing.index * Self.eventsPerTiming + event.rawValue].increment()
     }
 
     /// From the task's moment (or its scheduling, for immediate tasks) to its start.
     func recordQueueWait(_ duration: Duration, _ timing: TaskTiming) {
-        queueWait[timing]?.recordNanoseconds(duration.nanoseconds)
+        queueWait[timing.index].recordNanoseconds(duration.nanoseconds)
     }
 
     /// From the task's start to its end, its error handler included.
     func recordRun(_ duration: Duration, _ timing: TaskTiming) {
-        runDuration[timing]?.recordNanoseconds(duration.nanoseconds)
+        runDuration[timing.index].recordNanoseconds(duration.nanoseconds)
+    }
+}
+
+extension TaskTiming {
+    /// The position in `allCases`, which ``TaskMetrics`` indexes by.
+    fileprivate var index: Int {
+        switch self {
+        case .immediate: 0
+        case .afterRoute: 1
+        case .afterResponse: 2
+        }
     }
 }
 

@@ -12,14 +12,16 @@ package final class TaskSupervisor: AppService {
     let metrics: TaskMetrics
     private let state = Locked(State())
     private let lifetime = LifetimeCounters()
+    /// Mirrors `State.draining` for ``admit(_:)``, which takes no lock when there is no limit.
+    private let draining = Atomic<Bool>(false)
 
     private struct State {
         /// Every task scheduled and not yet ended, whatever its phase.
-        var tracked: [ObjectIdentifier: any SupervisedTask] = [:]
-        /// Tasks holding a slot: launched and not ended.
-        var running: Set<ObjectIdentifier> = []
+        var tracked: [ObjectIdentifier: TaskRecord] = [:]
+        /// Tasks holding a slot (launched and not ended), counted only with a limit.
+        var running = 0
         /// Due tasks waiting for a slot, oldest first (from `waitingHead` on).
-        var waiting: [any SupervisedTask] = []
+        var waiting: [TaskRecord] = []
         var waitingHead = 0
         var draining = false
         var drained = DrainCounts()
@@ -45,6 +47,7 @@ package final class TaskSupervisor: AppService {
             throw AppConfigurationError("addTasks(maxConcurrentTasks: \(limit)): the limit must be at least 1, or nil for none")
         }
         state.withLock { $0.draining = false }
+        draining.store(false, ordering: .releasing)
     }
 
     /// The number of tasks scheduled and not yet ended.
@@ -53,24 +56,32 @@ package final class TaskSupervisor: AppService {
     /// Every task's outcome since the app was created.
     var totals: TaskTotals { lifetime.totals }
 
-    func track(_ task: any SupervisedTask) {
+    func track(_ task: TaskRecord) {
         lifetime.scheduled.add(1, ordering: .releasing)
         state.withLock { $0.tracked[ObjectIdentifier(task)] = task }
         metrics.count(.scheduled, task.timing)
     }
 
     /// Starts a task whose moment has come, or queues it behind the concurrency limit.
-    func admit(_ task: any SupervisedTask) {
+    func admit(_ task: TaskRecord) {
+        guard let limit = maxConcurrentTasks else {
+            // No slots to count: the task's own lock is the only one taken.
+            if draining.load(ordering: .acquiring) && !task.config.isShielded {
+                if task.markDue() { task.cancel() }
+            } else {
+                _ = task.launch(markingDue: true)
+            }
+            return
+        }
         guard task.markDue() else { return }
-        let id = ObjectIdentifier(task)
         enum Admission { case cancel, wait, launch }
         let admission: Admission = state.withLock { state in
             if state.draining && !task.config.isShielded { return .cancel }
-            if let limit = maxConcurrentTasks, state.running.count >= limit {
+            if state.running >= limit {
                 state.waiting.append(task)
                 return .wait
             }
-            state.running.insert(id)
+            state.running += 1
             return .launch
         }
         switch admission {
@@ -80,19 +91,24 @@ package final class TaskSupervisor: AppService {
         }
     }
 
-    func taskStarted(_ task: any SupervisedTask, queueWait: Duration) {
+    func taskStarted(_ task: TaskRecord, queueWait: Duration) {
         metrics.count(.started, task.timing)
         metrics.recordQueueWait(queueWait, task.timing)
     }
 
-    func taskEnded(_ task: any SupervisedTask, as final: ScheduledTaskState, ranFor duration: Duration?) {
+    /// A task reached its final state; `heldSlot` when it had been launched, so held a slot.
+    func taskEnded(_ task: TaskRecord, as final: ScheduledTaskState, heldSlot: Bool, ranFor duration: Duration?) {
         let id = ObjectIdentifier(task)
-        let (next, idle): ([any SupervisedTask], [CheckedContinuation<Void, Never>]) = state.withLock { state in
+        let (next, idle): ([TaskRecord], [CheckedContinuation<Void, Never>]) = state.withLock { state in
             state.tracked[id] = nil
-            // Only a task cancelled before it got a slot can still be in the queue.
-            if !state.running.contains(id),
-               let index = state.waiting[state.waitingHead...].firstIndex(where: { ObjectIdentifier($0) == id }) {
-                state.waiting.remove(at: index)
+            var next: [TaskRecord] = []
+            if let limit = maxConcurrentTasks {
+                if heldSlot {
+                    next = Self.releaseSlot(in: &state, limit: limit)
+                } else if let index = state.waiting[state.waitingHead...].firstIndex(where: { $0 === task }) {
+                    // A task cancelled before it got a slot.
+                    state.waiting.remove(at: index)
+                }
             }
             if state.draining {
                 switch final {
@@ -102,7 +118,6 @@ package final class TaskSupervisor: AppService {
                 case .pending, .running, .discarded: break
                 }
             }
-            let next = Self.releaseSlot(of: id, in: &state, limit: maxConcurrentTasks)
             guard state.draining, state.tracked.isEmpty else { return (next, []) }
             defer { state.idleWaiters = [:] }
             return (next, Array(state.idleWaiters.values))
@@ -120,15 +135,14 @@ package final class TaskSupervisor: AppService {
         for waiter in idle { waiter.resume() }
     }
 
-    /// Frees the slot `id` held, if any, and takes the waiting tasks that may now run.
-    private static func releaseSlot(of id: ObjectIdentifier, in state: inout State, limit: Int?) -> [any SupervisedTask] {
-        guard state.running.remove(id) != nil else { return [] }
-        var next: [any SupervisedTask] = []
-        while state.waitingHead < state.waiting.count, state.running.count < (limit ?? .max) {
-            let task = state.waiting[state.waitingHead]
+    /// Frees a slot and takes the waiting tasks that may now run.
+    private static func releaseSlot(in state: inout State, limit: Int) -> [TaskRecord] {
+        state.running -= 1
+        var next: [TaskRecord] = []
+        while state.waitingHead < state.waiting.count, state.running < limit {
+            next.append(state.waiting[state.waitingHead])
             state.waitingHead += 1
-            state.running.insert(ObjectIdentifier(task))
-            next.append(task)
+            state.running += 1
         }
         if state.waitingHead > 64, state.waitingHead * 2 > state.waiting.count {
             state.waiting.removeFirst(state.waitingHead)
@@ -138,12 +152,12 @@ package final class TaskSupervisor: AppService {
     }
 
     /// Launches tasks that hold a slot, in order; a task that ended meanwhile gives its slot on.
-    private func launch(_ tasks: [any SupervisedTask]) {
+    private func launch(_ tasks: [TaskRecord]) {
+        guard let limit = maxConcurrentTasks else { return }
         var queue = tasks[...]
         while let task = queue.popFirst() {
             if task.launch() { continue }
-            let next = state.withLock { Self.releaseSlot(of: ObjectIdentifier(task), in: &$0, limit: maxConcurrentTasks) }
-            queue.append(contentsOf: next)
+            queue.append(contentsOf: state.withLock { Self.releaseSlot(in: &$0, limit: limit) })
         }
     }
 
@@ -153,6 +167,7 @@ package final class TaskSupervisor: AppService {
     /// cancelled cooperatively), awaits the rest up to the deadline, and logs one summary line.
     package func drain(logger: Logger) async {
         let deadline = ContinuousClock.now.advanced(by: shutdownDeadline)
+        draining.store(true, ordering: .releasing)
         let (tasks, waitingUnshielded) = state.withLock { state in
             state.draining = true
             state.drained = DrainCounts()

@@ -16,20 +16,21 @@ public typealias Tasks = TasksScheduler
 /// Every dependency of a request that asks for ``Tasks`` gets the same scheduler. Tasks outlive
 /// their request; nothing is ever awaited by it. Requires `app.addTasks()`: an app whose route
 /// asks for ``Tasks`` without it refuses to start.
-public final class TasksScheduler: Sendable {
+public struct TasksScheduler: Sendable {
     let scope: RequestTaskScope
-    private let immediate: TasksBatch
-    /// Tasks that start when the handler has returned, before the response is written.
-    public let afterRoute: TasksBatch
-    /// Tasks that start once the response has been written, or the client is gone.
-    public let afterResponse: TasksBatch
 
     init(scope: RequestTaskScope) {
         self.scope = scope
-        immediate = TasksBatch(scope: scope, timing: .immediate)
-        afterRoute = TasksBatch(scope: scope, timing: .afterRoute)
-        afterResponse = TasksBatch(scope: scope, timing: .afterResponse)
     }
+
+    /// The same for every scheduler of one request, different for each request.
+    package var requestScope: ObjectIdentifier { ObjectIdentifier(scope) }
+
+    private var immediate: TasksBatch { TasksBatch(scope: scope, timing: .immediate) }
+    /// Tasks that start when the handler has returned, before the response is written.
+    public var afterRoute: TasksBatch { TasksBatch(scope: scope, timing: .afterRoute) }
+    /// Tasks that start once the response has been written, or the client is gone.
+    public var afterResponse: TasksBatch { TasksBatch(scope: scope, timing: .afterResponse) }
 
     /// Starts `fn(args...)` at once on the request's loop, concurrently with the handler.
     ///
@@ -84,7 +85,7 @@ public struct TasksBatch: Sendable {
         _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: TaskConfig(),
+        scope.schedule(.async({ try await fn(repeat each args) as any Sendable }), timing: timing, config: TaskConfig(),
                        origin: TaskOrigin(fileID: fileID, line: line))
     }
 
@@ -94,7 +95,7 @@ public struct TasksBatch: Sendable {
         _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: TaskConfig(),
+        scope.schedule(.blocking({ try fn(repeat each args) as any Sendable }), timing: timing, config: TaskConfig(),
                        origin: TaskOrigin(fileID: fileID, line: line))
     }
 
@@ -120,7 +121,7 @@ public struct TaskDefinition: Sendable {
         _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        scope.schedule(.async({ try await fn(repeat each args) }), timing: timing, config: config,
+        scope.schedule(.async({ try await fn(repeat each args) as any Sendable }), timing: timing, config: config,
                        origin: TaskOrigin(fileID: fileID, line: line))
     }
 
@@ -130,7 +131,7 @@ public struct TaskDefinition: Sendable {
         _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        scope.schedule(.blocking({ try fn(repeat each args) }), timing: timing, config: config,
+        scope.schedule(.blocking({ try fn(repeat each args) as any Sendable }), timing: timing, config: config,
                        origin: TaskOrigin(fileID: fileID, line: line))
     }
 }
@@ -142,15 +143,12 @@ extension TasksScheduler: RequestDependency {
         guard let supervisor = context.services.service(TaskSupervisor.self) else {
             throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
         }
-        // Read before `cached`: the context's lock is not reentrant, and `make` runs under it.
+        // Read before `taskScope`: the context's lock is not reentrant, and `make` runs under it.
         let environment = TaskEnvironment(supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
                                           requestID: context.requestID, route: context.route)
-        let scheduler = context.cached(ObjectIdentifier(TasksScheduler.self)) {
-            TasksScheduler(scope: RequestTaskScope(supervisor: supervisor, environment: environment))
-        }
-        if scheduler.scope.claimObservation() {
-            context.addObserver(scheduler.scope)
-        }
+        let scheduler = TasksScheduler(scope: context.taskScope {
+            RequestTaskScope(supervisor: supervisor, environment: environment)
+        })
         return scheduler
     }
 

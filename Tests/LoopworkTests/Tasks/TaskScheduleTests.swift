@@ -41,6 +41,26 @@ struct TaskScheduleTests {
         #expect(failingSync.state == .failed)
     }
 
+    /// The record keeps results type-erased; optionals, existentials and classes come back as
+    /// they were returned, `nil` included.
+    @Test func resultsOfOptionalExistentialAndClassTypesKeepTheirValues() async throws {
+        let harness = TaskHarness()
+        let (_, tasks) = try await harness.scheduler()
+        let none: ScheduledTask<Int?> = tasks.schedule({ () async -> Int? in nil })
+        let some: ScheduledTask<Int?> = tasks.schedule({ () -> Int? in 4 })
+        let nested: ScheduledTask<Int??> = tasks.schedule({ () async -> Int?? in .some(nil) })
+        let existential: ScheduledTask<any Sendable> = tasks.schedule({ () async -> any Sendable in "text" })
+        let object = Locked(7)
+        let shared: ScheduledTask<Locked<Int>> = tasks.schedule({ () async in object })
+
+        #expect(try await none.value == nil)
+        #expect(try await some.value == 4)
+        let nestedValue = try await nested.value
+        #expect(nestedValue == .some(nil))
+        #expect(try await existential.value as? String == "text")
+        #expect(try await shared.value.withLock { $0 } == 7)
+    }
+
     @Test func handleExposesConfigTimingAndState() async throws {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler(requestID: "req-42")

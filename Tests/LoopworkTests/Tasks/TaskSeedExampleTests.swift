@@ -179,7 +179,7 @@ struct TaskSeedExampleTests {
         let harness = TaskHarness()
         let same = Locked<Bool?>(nil)
         harness.app.post("/orders") { (tasks: Tasks, audit: AuditTrail) in
-            same.withLock { $0 = tasks === audit.tasks }
+            same.withLock { $0 = tasks.requestScope == audit.tasks.requestScope }
             return ["status": "ok"]
         }
         _ = try await serve(harness.app, harness, "/orders")
