@@ -59,29 +59,32 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        // Built as bytes, not a String: appending to a String checks and updates its UTF-8
+        // flags on every piece, and the writer wants bytes anyway.
         let message = event.message.description
-        var line = LogTimestamp.current()
-        line.reserveCapacity(line.utf8.count + label.utf8.count + message.utf8.count + 96)
-        line += " "
-        line += event.level.rawValue
+        var line: [UInt8] = []
+        line.reserveCapacity(LogTimestamp.length + label.utf8.count + message.utf8.count + 128)
+        LogTimestamp.append(to: &line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: event.level.rawValue.utf8)
         if !label.isEmpty {
-            line += " "
-            line += label
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: label.utf8)
         }
-        line += ":"
+        line.append(UInt8(ascii: ":"))
         appendMetadata(to: &line, event: event)
-        line += " ["
-        line += event.source
-        line += "] "
-        line += message
-        line += "\n"
-        writer.append(line)
+        line.append(contentsOf: " [".utf8)
+        line.append(contentsOf: event.source.utf8)
+        line.append(contentsOf: "] ".utf8)
+        line.append(contentsOf: message.utf8)
+        line.append(UInt8(ascii: "\n"))
+        _ = line.withUnsafeBytes { writer.append($0) }
     }
 
     /// ` key=value` for every key, sorted, a key from the event winning over the provider's and
     /// the provider's over the logger's, as `StreamLogHandler` merges them; written straight
     /// into the line rather than through a merged dictionary and joined strings.
-    private func appendMetadata(to line: inout String, event: LogEvent) {
+    private func appendMetadata(to line: inout [UInt8], event: LogEvent) {
         let provided = metadataProvider?.get() ?? [:]
         let explicit = event.metadata ?? [:]
         var keys = Array(metadata.keys)
@@ -93,15 +96,15 @@ public struct BufferedLogHandler: LogHandler {
         var previous: String?
         for key in keys where key != previous {
             previous = key
-            line += " "
-            line += key
-            line += "="
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: key.utf8)
+            line.append(UInt8(ascii: "="))
             if let error = event.error, key == "error.message" {
-                line += "\(error)"
+                line.append(contentsOf: "\(error)".utf8)
             } else if let error = event.error, key == "error.type" {
-                line += String(reflecting: type(of: error))
+                line.append(contentsOf: String(reflecting: type(of: error)).utf8)
             } else if let value = explicit[key] ?? provided[key] ?? metadata[key] {
-                line += value.description
+                line.append(contentsOf: value.description.utf8)
             }
         }
     }
@@ -109,24 +112,28 @@ public struct BufferedLogHandler: LogHandler {
 
 /// The local time, to the second, as `2026-12-02T03:09:16+0000`: formatted once a second, not per line.
 enum LogTimestamp {
-    private static let cache = Locked<(second: time_t, text: String)>((-1, ""))
+    private static let cache = Locked<(second: time_t, text: [UInt8])>((-1, []))
 
-    static func current() -> String {
+    /// The usual length of a timestamp, for reserving a line's capacity.
+    static let length = 24
+
+    /// Appends the current second's timestamp.
+    static func append(to line: inout [UInt8]) {
         let now = time(nil)
-        return cache.withLock { cache in
+        cache.withLock { cache in
             if cache.second != now {
                 cache = (now, format(now))
             }
-            return cache.text
+            line.append(contentsOf: cache.text)
         }
     }
 
-    private static func format(_ seconds: time_t) -> String {
+    private static func format(_ seconds: time_t) -> [UInt8] {
         var seconds = seconds
         var parts = tm()
-        guard localtime_r(&seconds, &parts) != nil else { return "<unknown>" }
+        guard localtime_r(&seconds, &parts) != nil else { return Array("<unknown>".utf8) }
         var buffer = [CChar](repeating: 0, count: 64)
         let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return buffer[..<count].map { UInt8(bitPattern: $0) }
     }
 }
