@@ -18,15 +18,23 @@ enum JSONText {
     /// A flat object of string members with sorted keys, the same bytes `JSONEncoder` with
     /// `.sortedKeys` gives, without its cost.
     static func object(_ members: [String: String]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        // One allocation for the usual one-member answer: the bytes reserved before the first
+        // is written, and a single key needs no sorted copy of the keys.
+        var out: [UInt8] = []
         out.reserveCapacity(2 + members.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
-        var first = true
-        for key in members.keys.sorted() {
+        out.append(UInt8(ascii: "{"))
+        func append(_ key: String, _ value: String, first: Bool) {
             if !first { out.append(UInt8(ascii: ",")) }
-            first = false
             appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendString(members[key] ?? "", to: &out)
+            appendString(value, to: &out)
+        }
+        if members.count == 1, let (key, value) = members.first {
+            append(key, value, first: true)
+        } else {
+            for (index, key) in members.keys.sorted().enumerated() {
+                append(key, members[key] ?? "", first: index == 0)
+            }
         }
         out.append(UInt8(ascii: "}"))
         return out

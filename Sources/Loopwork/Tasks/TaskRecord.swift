@@ -124,9 +124,10 @@ final class TaskRecord: ScheduledTaskProtocol {
         }
         guard launched else { return false }
         switch body {
-        case .async(let operation):
-            let runner = Task(executorPreference: environment.host.executor) {
-                await self.runAsync(operation)
+        case .async:
+            // The closure captures the record alone, so it needs no context of its own.
+            let runner = Task(executorPreference: environment.host.executor) { [self] in
+                await runAsync()
             }
             let cancelNow = storage.withLock { state in
                 guard state.phase != .finished else { return false }
@@ -174,8 +175,8 @@ final class TaskRecord: ScheduledTaskProtocol {
         return true
     }
 
-    private func runAsync(_ operation: @Sendable () async throws -> any Sendable) async {
-        guard beginRunning() else {
+    private func runAsync() async {
+        guard case .async(let operation) = body, beginRunning() else {
             finish(.failure(CancellationError()), as: .cancelled)
             return
         }
