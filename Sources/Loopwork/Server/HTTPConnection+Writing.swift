@@ -98,13 +98,16 @@ extension HTTPConnection {
 
     /// Writes one response that is whole in its slot: ``write(_:bytes:)`` without the arrays,
     /// for the request after request of a keep-alive connection.
+    ///
+    /// What its completion needs waits in ``wholeWrites``, so the completion captures the
+    /// connection alone and costs no closure context: writes complete in order.
     private func writeWhole(_ slot: ResponseQueue.Slot) {
-        let context = slot.context
-        let closeAfter = slot.closeAfter
         lastActivity = clock()
-        transport.write(slot.bytes ?? []) { [weak self] error in
+        wholeWrites.append((slot.context, slot.closeAfter))
+        transport.write(slot.bytes ?? []) { [self] error in
+            let (context, closeAfter) = wholeWrites.removeFirst()
             context?.responseFinished(delivered: error == nil)
-            self?.written(error: error, closeAfter: closeAfter)
+            written(error: error, closeAfter: closeAfter)
         }
     }
 

@@ -36,6 +36,8 @@ final class HTTPConnection {
     var closingAfterWrites = false
     private(set) var readingPaused = false
     var flushScheduled = false
+    /// The request context and `closeAfter` of each ``writeWhole(_:)`` in flight, oldest first.
+    var wholeWrites: [(context: RequestContext?, closeAfter: Bool)] = []
     /// Inside ``received(_:)``: handlers that finish synchronously fill their slots, and one
     /// write after the parse loop sends every response of the read.
     var receiving = false
