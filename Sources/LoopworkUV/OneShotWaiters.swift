@@ -9,8 +9,6 @@ public struct OneShotWaiters<Value: Sendable>: Sendable {
 
     @inlinable public init() {}
 
-    @inlinable public var isEmpty: Bool { continuations.isEmpty }
-
     @inlinable public mutating func append(_ continuation: CheckedContinuation<Value, Never>) {
         continuations.append(continuation)
     }
