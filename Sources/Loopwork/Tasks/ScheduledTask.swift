@@ -52,7 +52,8 @@ public struct ScheduledTask<Success: Sendable>: ScheduledTaskProtocol {
     public var result: Result<Success, any Error> {
         get async {
             await record.outcome.map { value in
-                // The record holds what this task's own function returned, erased to `any Sendable`.
+                // Never reachable from input: the record's only success value is what this task's
+                // own function returned (typed `Success` by `schedule`), erased to `any Sendable`.
                 guard let typed = value as? Success else {
                     preconditionFailure("task \(record.name) returned \(type(of: value)), not \(Success.self)")
                 }

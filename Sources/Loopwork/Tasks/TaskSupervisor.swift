@@ -12,7 +12,8 @@ package final class TaskSupervisor: AppService {
     let metrics: TaskMetrics
     private let state = Locked(State())
     private let lifetime = LifetimeCounters()
-    /// Mirrors `State.draining` for ``admit(_:)``, which takes no lock when there is no limit.
+    /// Set at shutdown: unshielded tasks are cancelled rather than started. An atomic, so that
+    /// ``admit(_:)`` takes no lock when there is no limit.
     private let draining = Atomic<Bool>(false)
 
     private struct State {
@@ -23,7 +24,6 @@ package final class TaskSupervisor: AppService {
         /// Due tasks waiting for a slot, oldest first (from `waitingHead` on).
         var waiting: [TaskRecord] = []
         var waitingHead = 0
-        var draining = false
         var drained = DrainCounts()
         var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID = 0
@@ -46,7 +46,6 @@ package final class TaskSupervisor: AppService {
         if let limit = maxConcurrentTasks, limit < 1 {
             throw AppConfigurationError("addTasks(maxConcurrentTasks: \(limit)): the limit must be at least 1, or nil for none")
         }
-        state.withLock { $0.draining = false }
         draining.store(false, ordering: .releasing)
     }
 
@@ -76,7 +75,7 @@ package final class TaskSupervisor: AppService {
         guard task.markDue() else { return }
         enum Admission { case cancel, wait, launch }
         let admission: Admission = state.withLock { state in
-            if state.draining && !task.config.isShielded { return .cancel }
+            if draining.load(ordering: .acquiring) && !task.config.isShielded { return .cancel }
             if state.running >= limit {
                 state.waiting.append(task)
                 return .wait
@@ -110,7 +109,8 @@ package final class TaskSupervisor: AppService {
                     state.waiting.remove(at: index)
                 }
             }
-            if state.draining {
+            let isDraining = draining.load(ordering: .acquiring)
+            if isDraining {
                 switch final {
                 case .succeeded: state.drained.completed += 1
                 case .failed: state.drained.completed += 1; state.drained.failed += 1
@@ -118,7 +118,7 @@ package final class TaskSupervisor: AppService {
                 case .pending, .running, .discarded: break
                 }
             }
-            guard state.draining, state.tracked.isEmpty else { return (next, []) }
+            guard isDraining, state.tracked.isEmpty else { return (next, []) }
             defer { state.idleWaiters = [:] }
             return (next, Array(state.idleWaiters.values))
         }
@@ -169,7 +169,6 @@ package final class TaskSupervisor: AppService {
         let deadline = ContinuousClock.now.advanced(by: shutdownDeadline)
         draining.store(true, ordering: .releasing)
         let (tasks, waitingUnshielded) = state.withLock { state in
-            state.draining = true
             state.drained = DrainCounts()
             // Take unshielded waiters out first, so slots freed by cancellations go to
             // shielded tasks only.
