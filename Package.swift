@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "Loopwork", targets: ["Loopwork"]),
         .library(name: "LoopworkTesting", targets: ["LoopworkTesting"]),
+        .library(name: "LoopworkPostgres", targets: ["LoopworkPostgres"]),
         .executable(name: "loopwork-demo", targets: ["LoopworkDemo"]),
     ],
     dependencies: [
@@ -35,6 +36,17 @@ let package = Package(
         .target(
             name: "LoopworkUV",
             dependencies: ["CLibUV"],
+            swiftSettings: strictSettings
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Modules/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "LoopworkPostgres",
+            dependencies: ["CLibPQ", "LoopworkUV"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -78,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "LoopworkUVTests",
             dependencies: ["LoopworkUV"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkPostgresTests",
+            dependencies: ["LoopworkPostgres", "LoopworkUV"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages Loopwork needs (libuv headers, pkg-config, curl) when they are missing.
+# Installs the system packages Loopwork needs (libuv and libpq headers, pkg-config, curl) when they
+# are missing.
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 
 missing=()
 pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev)
+pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 
@@ -21,4 +23,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-pkg-config --exists libuv || { echo "bootstrap: libuv still not found by pkg-config after install" >&2; exit 1; }
+for library in libuv libpq; do
+  pkg-config --exists "$library" || { echo "bootstrap: $library still not found by pkg-config after install" >&2; exit 1; }
+done

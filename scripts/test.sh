@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh Debian/Ubuntu machine with Swift 6.3: installs libuv
-# and curl when missing, builds with warnings as errors, runs the unit and integration tests, checks
+# Runs every test of the project on a fresh Debian/Ubuntu machine with Swift 6.3: installs libuv,
+# libpq, PostgreSQL and curl when missing, starts a throwaway PostgreSQL on loopback for the
+# database tests, builds with warnings as errors, runs the unit and integration tests, checks
 # the allocation counts per request, then builds and tests the example package that depends on
 # Loopwork by path.
 # Set LOOPWORK_SKIP_CONTAINER=1 to leave out the container test (it needs ~12 GB and minutes).
@@ -8,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/bootstrap.sh
+
+echo "== a throwaway PostgreSQL for the database tests (removed when this script ends)"
+eval "$(./scripts/test-postgres.sh start)"
+trap './scripts/test-postgres.sh stop "$LOOPWORK_TEST_POSTGRES_DIR"' EXIT
+# The database suites skip without a server; here, a missing server fails the run instead.
+export LOOPWORK_REQUIRE_POSTGRES=1
 
 # Builds, echoes the output, and fails when the compiler warned about the project's own code
 # (dependencies' warnings are theirs). Rebuilds from scratch are not needed: a warning-free

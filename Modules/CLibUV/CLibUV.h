@@ -18,6 +18,7 @@ static inline uv_handle_t *loopwork_timer_as_handle(uv_timer_t *timer) { return 
 static inline uv_handle_t *loopwork_check_as_handle(uv_check_t *check) { return (uv_handle_t *)check; }
 static inline uv_handle_t *loopwork_idle_as_handle(uv_idle_t *idle) { return (uv_handle_t *)idle; }
 static inline uv_handle_t *loopwork_signal_as_handle(uv_signal_t *signal) { return (uv_handle_t *)signal; }
+static inline uv_handle_t *loopwork_poll_as_handle(uv_poll_t *poll) { return (uv_handle_t *)poll; }
 static inline uv_req_t *loopwork_work_as_req(uv_work_t *work) { return (uv_req_t *)work; }
 static inline uv_req_t *loopwork_fs_as_req(uv_fs_t *fs) { return (uv_req_t *)fs; }
 

@@ -1,5 +1,3 @@
-import LoopworkUV
-
 /// Carries a loop-bound (non-`Sendable`) value across isolation boundaries, opened only on its
 /// loop's thread.
 ///
@@ -7,17 +5,21 @@ import LoopworkUV
 /// box lets a `Sendable` closure hold one and open it after hopping onto the loop.
 // @unchecked: `value` is reachable only through `withValue`, which traps unless the caller
 // is on `loop`'s thread, so the value is never touched by two threads.
-struct LoopBound<Value>: @unchecked Sendable {
-    private let value: Value
-    let loop: EventLoop
+public struct LoopBound<Value>: @unchecked Sendable {
+    @usableFromInline let value: Value
+    /// The loop whose thread may open the value.
+    public let loop: EventLoop
 
-    init(_ value: Value, on loop: EventLoop) {
+    /// Boxes `value`, which belongs to `loop`.
+    public init(_ value: Value, on loop: EventLoop) {
         self.value = value
         self.loop = loop
     }
 
-    func withValue<Result>(_ body: (Value) throws -> Result) rethrows -> Result {
-        // A programming error in this module, never reachable from input.
+    /// Calls `body` with the value. Traps off the loop's thread: a programming error.
+    @inlinable
+    public func withValue<Result>(_ body: (Value) throws -> Result) rethrows -> Result {
+        // A programming error of the code that opened it, never reachable from input.
         precondition(loop.inEventLoop, "loop-bound value opened off its loop")
         return try body(value)
     }
