@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Loopwork", targets: ["Loopwork"]),
         .library(name: "LoopworkTesting", targets: ["LoopworkTesting"]),
         .library(name: "LoopworkPostgres", targets: ["LoopworkPostgres"]),
+        .library(name: "LoopworkDurable", targets: ["LoopworkDurable"]),
         .executable(name: "loopwork-demo", targets: ["LoopworkDemo"]),
     ],
     dependencies: [
@@ -67,6 +68,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "LoopworkDurable",
+            dependencies: [
+                "Loopwork",
+                "LoopworkPostgres",
+                "LoopworkUV",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "LoopworkTesting",
             dependencies: [
                 "Loopwork",
@@ -95,6 +107,19 @@ let package = Package(
         .testTarget(
             name: "LoopworkPostgresTests",
             dependencies: ["LoopworkPostgres", "LoopworkUV"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LoopworkDurableTests",
+            dependencies: [
+                "LoopworkDurable",
+                "Loopwork",
+                "LoopworkTesting",
+                "LoopworkPostgres",
+                "LoopworkUV",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -34,6 +34,9 @@ public final class RequestContext: Sendable {
         /// no array.
         var taskScope: RequestTaskScope?
         var observers: [any RequestLifecycleObserver] = []
+        /// The milestones passed so far, replayed to an observer that registers late.
+        var handlerSucceeded: Bool?
+        var response: (delivered: Bool, bodyFailed: Bool)?
     }
 
     package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost, loop: EventLoop? = nil) {
@@ -61,13 +64,23 @@ public final class RequestContext: Sendable {
         }
     }
 
-    /// Registers an observer of the request's milestones (handler returned, response sent).
+    /// Registers an observer of the request's milestones (handler returned, response sent). A
+    /// milestone already passed is reported to it at once, so no observer waits for one that
+    /// will never come.
     package func addObserver(_ observer: any RequestLifecycleObserver) {
-        state.withLock { $0.observers.append(observer) }
+        let (handler, response) = state.withLock { state in
+            if state.response == nil { state.observers.append(observer) }
+            return (state.handlerSucceeded, state.response)
+        }
+        if let handler { observer.handlerFinished(succeeded: handler) }
+        if let response { observer.responseFinished(delivered: response.delivered, bodyFailed: response.bodyFailed) }
     }
 
     package func handlerFinished(succeeded: Bool) {
-        let (scope, observers) = state.withLock { ($0.taskScope, $0.observers) }
+        let (scope, observers) = state.withLock { state in
+            state.handlerSucceeded = succeeded
+            return (state.taskScope, state.observers)
+        }
         scope?.handlerFinished(succeeded: succeeded)
         for observer in observers {
             observer.handlerFinished(succeeded: succeeded)
@@ -78,6 +91,7 @@ public final class RequestContext: Sendable {
     /// `bodyFailed`, because its body's producer threw. Reported once per request.
     package func responseFinished(delivered: Bool, bodyFailed: Bool = false) {
         let (scope, observers) = state.withLock { state in
+            state.response = (delivered, bodyFailed)
             defer { state.observers.removeAll() }
             return (state.taskScope, state.observers)
         }

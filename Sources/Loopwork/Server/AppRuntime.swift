@@ -32,6 +32,7 @@ final class AppRuntime: Sendable {
         let dateCache = HTTPDateCache()
         var loops: [EventLoop] = []
         var workers: [WorkerServer] = []
+        var startedServices: [any AppService] = []
         do {
             for index in 0..<workerCount {
                 let loop = try EventLoop(name: "loopwork-\(index)")
@@ -39,6 +40,10 @@ final class AppRuntime: Sendable {
                 let context = WorkerContext(index: index, loop: loop, responder: responder, configuration: configuration,
                                             services: app.services, logger: app.logger, dateCache: dateCache)
                 workers.append(WorkerServer(worker: context))
+            }
+            for service in app.services.all {
+                try await service.appDidStartLoops(loops, logger: app.logger)
+                startedServices.append(service)
             }
             var port = port ?? configuration.port
             let host = host ?? configuration.host
@@ -52,6 +57,8 @@ final class AppRuntime: Sendable {
             }
             return AppRuntime(app: app, loops: loops, workers: workers, port: port)
         } catch {
+            // A service that started before the failure lets go of what it opened on the loops.
+            for service in startedServices { await service.drain(logger: app.logger) }
             for worker in workers { await worker.stop() }
             for loop in loops { await loop.shutdownGracefully() }
             throw error
