@@ -26,13 +26,14 @@ enum DurableTestDatabase {
 
     static func app(schema: String, jobs: [any DurableJob], _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
         var logger = Logger(label: "durable-test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
         try app.addDurableTasks(postgres: url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust))
         return app
     }
 
     /// Runs SQL against the test database directly, as another client of the queue would.
+    @discardableResult
     static func sql(_ text: String, _ parameters: [(any PostgresParameter)?] = []) async throws -> PostgresRows {
         let loop = try EventLoop(name: "durable-test-sql")
         do {
