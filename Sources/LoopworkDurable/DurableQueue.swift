@@ -145,8 +145,15 @@ public final class DurableQueue: AppService, RequestDependency {
     /// Releases (or discards) a request's held jobs at its milestone, in the background; a
     /// failure is retried by the maintenance round, so the decision is never forgotten.
     func settle(_ ids: [String], release: Bool, loop: EventLoop?) {
-        guard !ids.isEmpty, let pool = try? pool(for: loop) else { return }
         let logger = state.withLock { $0.logger }
+        guard !ids.isEmpty else { return }
+        guard let pool = try? pool(for: loop) else {
+            // Stopped: the rows stay held until their lease expires, then another instance runs them.
+            logger.warning("durable tasks stopped before held jobs were \(release ? "released" : "discarded"); they run once their lease expires", metadata: [
+                "jobs": "\(ids.joined(separator: ","))",
+            ])
+            return
+        }
         Task(executorPreference: pool.loop.taskExecutor) { [self] in
             do {
                 if release { try await store.release(ids, on: pool) } else { try await store.discard(ids, on: pool) }

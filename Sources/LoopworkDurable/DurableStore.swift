@@ -1,3 +1,4 @@
+import Foundation
 import LoopworkPostgres
 
 /// Every statement the queue runs, over one schema. Each changes a job only while the row is in
@@ -130,7 +131,8 @@ struct DurableStore: Sendable {
 
     /// The job with `id`, or `nil` when there is none (or `id` is not a job id at all).
     func job(id: String, on pool: PostgresPool) async throws -> DurableJobRecord? {
-        guard Self.isUUID(id) else { return nil }
+        // Anything but a UUID names no job; the server would reject it with a syntax error.
+        guard UUID(uuidString: id) != nil else { return nil }
         let rows = try await pool.query("""
             SELECT id::text AS id, name, state, attempts, max_attempts, last_error, request_id FROM \(jobs) WHERE id = $1::uuid
             """, [id])
@@ -171,21 +173,6 @@ struct DurableStore: Sendable {
             return text + "\""
         }
         return "{" + quoted.joined(separator: ",") + "}"
-    }
-
-    static func isUUID(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { return false }
-            } else {
-                let isHex = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
-                guard isHex else { return false }
-            }
-        }
-        return true
     }
 }
 

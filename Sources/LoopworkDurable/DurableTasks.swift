@@ -81,7 +81,7 @@ public struct DurableTasksBatch<Job: DurableJob>: Sendable {
         let held = timing != .immediate
         let handle = try await queue.store.insert(
             name: Job.name, parameters: try JobRegistry.encode(parameters), held: held,
-            maxAttempts: queue.registry.entries[Job.name]?.options.maxAttempts ?? Job.options.maxAttempts,
+            maxAttempts: Job.options.maxAttempts,
             idempotencyKey: idempotencyKey, requestID: context.requestID, instance: queue.instanceID,
             lease: queue.configuration.leaseDuration, on: try queue.pool(for: context.loop))
         guard handle.created else { return handle }

@@ -79,7 +79,7 @@ actor DurableWorker {
                 }
             }
             await sleepUntilWoken(atMost: failures == 0 ? queue.configuration.pollInterval
-                : min(queue.configuration.pollInterval * (1 << min(failures, 5)), .seconds(30)))
+                : Backoff(base: queue.configuration.pollInterval, cap: .seconds(30)).delay(after: failures))
         }
     }
 
@@ -146,7 +146,7 @@ actor DurableWorker {
                 queue.metrics.count(.dead, job: job.name)
                 outcome = .dead(error: reason)
             } else {
-                let delay = Self.retryDelay(after: job.attempt, entry.options)
+                let delay = Backoff(base: entry.options.retryDelay, cap: entry.options.maximumRetryDelay).delay(after: job.attempt)
                 jobLogger.warning("durable job failed; retrying", metadata: ["error": "\(reason)", "retry-in": "\(delay)"])
                 queue.metrics.count(.retried, job: job.name)
                 outcome = .retry(after: delay, error: reason)
@@ -196,23 +196,19 @@ actor DurableWorker {
         return result
     }
 
-    /// Doubles from the job's retry delay per attempt, capped, with up to half taken off at
-    /// random so jobs that failed together do not retry together.
-    static func retryDelay(after attempt: Int, _ options: DurableJobOptions) -> Duration {
-        let doubled = options.retryDelay * (1 << min(max(attempt - 1, 0), 20))
-        return min(doubled, options.maximumRetryDelay) * Double.random(in: 0.5...1.0)
-    }
-
     /// Records an outcome, retrying while the database is away; if it never comes back within the
     /// lease, the job's lease expires and another instance runs it again (at least once).
     private func record(_ id: String, name: String, _ outcome: DurableStore.Outcome) async {
-        var delay = Duration.milliseconds(100)
+        let backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
+        var failures = 0
         let giveUp = ContinuousClock.now + queue.configuration.leaseDuration
         while true {
             do {
                 try await queue.store.finish(id, outcome, instance: queue.instanceID, on: pool)
                 return
             } catch {
+                failures += 1
+                let delay = backoff.delay(after: failures)
                 guard ContinuousClock.now + delay < giveUp else {
                     logger.error("durable job outcome could not be recorded; it runs again once its lease expires", metadata: [
                         "job-id": "\(id)", "job": "\(name)", "error": "\(error)",
@@ -220,7 +216,6 @@ actor DurableWorker {
                     return
                 }
                 try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
             }
         }
     }
@@ -229,14 +224,15 @@ actor DurableWorker {
 
     /// `LISTEN`s for runnable jobs on a connection of its own, reconnecting with backoff.
     private func listenUntilStopped() async {
-        var delay = Duration.milliseconds(200)
+        let backoff = Backoff(base: .milliseconds(200), cap: .seconds(30))
+        var failures = 0
         while !stopping {
             do {
                 let connection = try await PostgresConnection.connect(PostgresConfiguration(queue.configuration.postgres), on: loop)
                 listener = connection
                 let notifications = await connection.notifications()
                 try await connection.listen(queue.store.schema.channel)
-                delay = .milliseconds(200)
+                failures = 0
                 // Jobs may have become runnable while nobody listened.
                 wake()
                 for await _ in notifications { wake() }
@@ -247,8 +243,8 @@ actor DurableWorker {
             }
             listener = nil
             guard !stopping else { return }
-            await sleepUntilStopped(atMost: delay)
-            delay = min(delay * 2, .seconds(30))
+            failures += 1
+            await sleepUntilStopped(atMost: backoff.delay(after: failures))
         }
     }
 

@@ -110,7 +110,7 @@ public actor PostgresConnection {
     /// `name` quoted as an SQL identifier (`"name"`, inner quotes doubled), for the few places
     /// SQL takes no parameter: channel names, schema names.
     public static func quotedIdentifier(_ name: String) -> String {
-        "\"" + name.replacingAll("\"", with: "\"\"") + "\""
+        "\"" + name.replacing("\"", with: "\"\"") + "\""
     }
 
     isolated deinit {
@@ -390,16 +390,5 @@ public actor PostgresConnection {
         let copies = strings.map { $0.map { strdup($0) } ?? nil }
         defer { for copy in copies { free(copy) } }
         return body(copies.map { $0.map { UnsafePointer($0) } })
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        result.reserveCapacity(utf8.count)
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
-        }
-        return result
     }
 }

@@ -99,7 +99,7 @@ public actor PostgresPool {
 
     private func openConnection() async throws -> PostgresConnection {
         if failedAttempts > 0 {
-            try await Task.sleep(for: reconnectDelay(after: failedAttempts))
+            try await Task.sleep(for: Backoff(base: .milliseconds(50), cap: maximumReconnectDelay).delay(after: failedAttempts))
         }
         do {
             let connection = try await PostgresConnection.connect(configuration, on: loop)
@@ -109,14 +109,6 @@ public actor PostgresPool {
             failedAttempts += 1
             throw error
         }
-    }
-
-    /// Doubles from 50 ms per failed attempt, capped, with up to half of it taken off at random
-    /// so many pools reconnecting at once spread out.
-    private func reconnectDelay(after failures: Int) -> Duration {
-        let doubled = Duration.milliseconds(50) * (1 << min(failures - 1, 16))
-        let capped = min(doubled, maximumReconnectDelay)
-        return capped * Double.random(in: 0.5...1.0)
     }
 
     private func giveBack(_ connection: PostgresConnection) async {
