@@ -6,12 +6,12 @@
 # Classic builder syntax only (no RUN --mount, heredocs, COPY --link/--chmod): Debian's docker.io
 # has no BuildKit, and scripts/container-test.sh builds this file with DOCKER_BUILDKIT=0 in CI.
 
-# ---- build stage: the official Swift image, plus libuv's headers -------------------------------
+# ---- build stage: the official Swift image, plus libuv's and libpq's headers ------------------
 FROM swift:6.3-bookworm AS build
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends libuv1-dev \
+    && apt-get install -y --no-install-recommends libuv1-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -23,18 +23,18 @@ RUN swift package resolve
 
 COPY . .
 
-# The Swift runtime is linked statically, so the runtime stage needs no toolchain; libuv stays a
-# shared library from Debian's libuv1. Symbols are stripped to keep the image small.
+# The Swift runtime is linked statically, so the runtime stage needs no toolchain; libuv and libpq
+# stay shared libraries from Debian's libuv1 and libpq5. Symbols are stripped to keep the image small.
 RUN swift build -c release --static-swift-stdlib --product loopwork-demo -Xlinker -s \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/loopwork-demo" /staging/loopwork-demo
 
-# ---- runtime stage: Debian slim, libuv, the binary, nothing else -------------------------------
+# ---- runtime stage: Debian slim, libuv, libpq, the binary, nothing else ---------------------
 FROM debian:bookworm-slim
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends libuv1 \
+    && apt-get install -y --no-install-recommends libuv1 libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin loopwork

@@ -91,6 +91,7 @@ let package = Package(
             name: "LoopworkDemo",
             dependencies: [
                 "Loopwork",
+                "LoopworkDurable",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -203,7 +203,7 @@ phase "image checks"
 size_bytes=$("$DOCKER" image inspect -f '{{.Size}}' "$image")
 size_mb=$(( (size_bytes + 999999) / 1000000 ))
 say "runtime image $image: $size_mb MB ($size_bytes bytes)"
-# No compiler or Swift runtime in the runtime image: only the static binary and libuv.
+# No compiler or Swift runtime in the runtime image: only the static binary, libuv and libpq.
 "$DOCKER" run --rm "$image" sh -c '
   set -e
   for tool in swift swiftc clang cc gcc ld; do
@@ -215,9 +215,10 @@ say "runtime image $image: $size_mb MB ($size_bytes bytes)"
   if echo "$libs" | grep -q "not found"; then echo "unresolved shared libraries"; exit 1; fi
   if echo "$libs" | grep -q "libswift"; then echo "the Swift runtime is linked dynamically"; exit 1; fi
   echo "$libs" | grep -q "libuv.so" || { echo "libuv is not linked"; exit 1; }
+  echo "$libs" | grep -q "libpq.so" || { echo "libpq is not linked"; exit 1; }
   [ "$(id -u)" != 0 ] || { echo "runs as root"; exit 1; }
 ' >&2 || die "runtime image content check failed"
-pass "runtime image holds no compiler or Swift toolchain; the binary links libuv and no Swift runtime"
+pass "runtime image holds no compiler or Swift toolchain; the binary links libuv and libpq, no Swift runtime"
 [ "$size_mb" -lt 100 ] || die "runtime image is $size_mb MB; the goal is under 100 MB"
 pass "runtime image size $size_mb MB (< 100 MB)"
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Logging
 import Loopwork
+import LoopworkDurable
 import ServiceLifecycle
 import UnixSignals
 
@@ -29,6 +30,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "At shutdown, how long idle keep-alive connections stay open to answer a late request, in milliseconds.")
     var drainWindowMs = 500
 
+    @OptionGroup(title: "Durable tasks")
+    var durable: DurableOptions
+
     @Option(help: "Instead of serving, GET this URL and exit 0 on a 2xx answer, 1 otherwise (for container health checks).")
     var healthCheck: String?
 
@@ -36,6 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (0...60_000).contains(drainWindowMs) else { throw ValidationError("--drain-window-ms must be between 0 and 60000") }
+        try durable.validate()
     }
 
     func run() async throws {
@@ -56,7 +61,17 @@ struct DemoCommand: AsyncParsableCommand {
                                              shutdownDrainWindow: .milliseconds(drainWindowMs),
                                              serverName: "loopwork-demo"),
             logger: logger)
-        DemoRoutes.install(on: app, staticDir: staticDir)
+        if let postgres = durable.postgres {
+            try app.addDurableTasks(postgres: postgres, jobs: [durable.welcomeJob], configuration: durable.configuration(postgres))
+            if durable.durableWorkersOnly {
+                DemoRoutes.installWorkerRoutes(on: app)
+            } else {
+                DemoRoutes.install(on: app, staticDir: staticDir)
+                DemoRoutes.installDurableRoutes(on: app)
+            }
+        } else {
+            DemoRoutes.install(on: app, staticDir: staticDir)
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -71,6 +86,41 @@ extension DemoCommand {
         let source = #filePath
         guard let slash = source.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "Static" }
         return String(source[..<slash]) + "/Static"
+    }
+}
+
+/// The options that turn on `POST /signup` and `GET /jobs/{id}`, and the workers-only mode.
+struct DurableOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (postgres://user@host:port/db); enables POST /signup and GET /jobs/{id}.")
+    var postgres: String?
+
+    @Flag(help: "Serve no endpoints but /healthz and GET /jobs/{id}: only work the durable queue.")
+    var durableWorkersOnly = false
+
+    @Option(help: "The PostgreSQL schema that holds the queue.")
+    var durableSchema = "loopwork"
+
+    @Option(help: "Durable jobs this instance runs at once.")
+    var durableConcurrency = 16
+
+    @Option(help: "Seconds a job's lease lasts: how long a job of a dead instance waits before another runs it.")
+    var durableLeaseSeconds = 30
+
+    @Option(help: "The simulated mail server's latency for the welcome email, in milliseconds.")
+    var welcomeDelayMs = 0
+
+    func validate() throws {
+        if durableWorkersOnly && postgres == nil { throw ValidationError("--durable-workers-only needs --postgres") }
+        guard durableConcurrency >= 1 else { throw ValidationError("--durable-concurrency must be at least 1") }
+        guard (3...3600).contains(durableLeaseSeconds) else { throw ValidationError("--durable-lease-seconds must be between 3 and 3600") }
+        guard (0...600_000).contains(welcomeDelayMs) else { throw ValidationError("--welcome-delay-ms must be between 0 and 600000") }
+    }
+
+    var welcomeJob: SendWelcomeEmail { SendWelcomeEmail(mailServerLatency: .milliseconds(welcomeDelayMs)) }
+
+    func configuration(_ postgres: String) -> DurableTasksConfiguration {
+        DurableTasksConfiguration(postgres: postgres, schema: durableSchema, concurrency: durableConcurrency,
+                                  leaseDuration: .seconds(durableLeaseSeconds))
     }
 }
 

@@ -132,6 +132,9 @@ public actor PostgresConnection {
             throw error
         }
         PQsetnonblocking(connection, 1)
+        // The server's notices ("already exists, skipping") only inform; libpq's default prints
+        // them to stderr, unformatted, in the middle of the app's log.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             connectWaiter = waiter
             startTimer(configuration.connectTimeout, "connecting took longer than \(configuration.connectTimeout)")
