@@ -49,6 +49,12 @@ final class DemoServer: Sendable {
     /// The server's process id, for reading its memory and descriptors in `/proc`.
     var pid: Int32 { process.processIdentifier }
 
+    /// Sends SIGKILL, as a crash or the OOM killer would, and returns the signal that ended it.
+    func kill() async -> Int32 {
+        _ = Foundation.kill(process.processIdentifier, SIGKILL)
+        return await exited.wait()
+    }
+
     /// Sends SIGTERM and returns the exit status.
     func stop() async -> Int32 {
         process.terminate()
