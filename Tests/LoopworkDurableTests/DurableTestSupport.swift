@@ -24,20 +24,21 @@ enum DurableTestDatabase {
         return configuration
     }
 
-    static func app(schema: String, jobs: [any DurableJob], _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
+    static func app(schema: String, jobs: [any DurableJob], server: String? = nil,
+                    _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
         var logger = Logger(label: "durable-test")
         logger.logLevel = ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
-        try app.addDurableTasks(postgres: url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust))
+        try app.addDurableTasks(postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust))
         return app
     }
 
     /// Runs SQL against the test database directly, as another client of the queue would.
     @discardableResult
-    static func sql(_ text: String, _ parameters: [(any PostgresParameter)?] = []) async throws -> PostgresRows {
+    static func sql(_ text: String, _ parameters: [(any PostgresParameter)?] = [], server: String? = nil) async throws -> PostgresRows {
         let loop = try EventLoop(name: "durable-test-sql")
         do {
-            let connection = try await PostgresConnection.connect(PostgresConfiguration(url ?? ""), on: loop)
+            let connection = try await PostgresConnection.connect(PostgresConfiguration(server ?? url ?? ""), on: loop)
             let rows = try await connection.query(text, parameters)
             await connection.close()
             await loop.shutdownGracefully()
