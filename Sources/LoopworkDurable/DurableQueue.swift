@@ -61,6 +61,36 @@ public final class DurableQueue: AppService, RequestDependency {
         try await store.job(id: id, on: try pool(for: nil))
     }
 
+    /// Schedules a job from outside a request (another job, a timer, a command-line tool): it is
+    /// runnable as soon as its row is committed, before this returns. In a handler, use
+    /// ``DurableTasks`` instead: it has the request's timings and ties the job to the request.
+    ///
+    /// - Parameters:
+    ///   - job: The job's type, registered with `addDurableTasks(jobs:)`.
+    ///   - parameters: The job's parameters, stored as JSON.
+    ///   - idempotencyKey: See ``DurableTasks/schedule(_:idempotencyKey:)``.
+    /// - Throws: ``DurableTasksError`` for a job type this app does not register, or when the
+    ///   queue is not running; ``LoopworkPostgres/PostgresError`` when the row cannot be committed.
+    @discardableResult
+    public func schedule<Job: DurableJob>(_ job: Job.Type, _ parameters: Job.Parameters,
+                                          idempotencyKey: String? = nil) async throws -> DurableJobHandle {
+        guard registry.entries[Job.name]?.type == ObjectIdentifier(Job.self) else {
+            throw DurableTasksError("durable job '\(Job.name)' (\(Job.self)) is not registered with addDurableTasks(jobs:)")
+        }
+        return try await insert(Job.self, parameters, held: false, idempotencyKey: idempotencyKey, requestID: nil, loop: nil)
+    }
+
+    /// Commits a job's row, runnable or held by this instance; counts it when it is new.
+    func insert<Job: DurableJob>(_ job: Job.Type, _ parameters: Job.Parameters, held: Bool, idempotencyKey: String?,
+                                 requestID: String?, loop: EventLoop?) async throws -> DurableJobHandle {
+        let handle = try await store.insert(
+            name: Job.name, parameters: try JobRegistry.encode(parameters), held: held, maxAttempts: Job.options.maxAttempts,
+            idempotencyKey: idempotencyKey, requestID: requestID, instance: instanceID,
+            lease: configuration.leaseDuration, on: try pool(for: loop))
+        if handle.created { metrics.count(.enqueued, job: Job.name) }
+        return handle
+    }
+
     // MARK: Life
 
     package func appWillStart(logger: Logger) throws {

@@ -79,14 +79,9 @@ public struct DurableTasksBatch<Job: DurableJob>: Sendable {
     @discardableResult
     public func schedule(_ parameters: Job.Parameters, idempotencyKey: String? = nil, always: Bool = false) async throws -> DurableJobHandle {
         let held = timing != .immediate
-        let handle = try await queue.store.insert(
-            name: Job.name, parameters: try JobRegistry.encode(parameters), held: held,
-            maxAttempts: Job.options.maxAttempts,
-            idempotencyKey: idempotencyKey, requestID: context.requestID, instance: queue.instanceID,
-            lease: queue.configuration.leaseDuration, on: try queue.pool(for: context.loop))
-        guard handle.created else { return handle }
-        queue.metrics.count(.enqueued, job: Job.name)
-        if held {
+        let handle = try await queue.insert(Job.self, parameters, held: held, idempotencyKey: idempotencyKey,
+                                            requestID: context.requestID, loop: context.loop)
+        if held && handle.created {
             context.addObserver(HeldJob(id: handle.id, timing: timing, always: always, queue: queue, loop: context.loop))
         }
         return handle

@@ -119,9 +119,28 @@ struct DurableSchedulingTests {
             #expect(try await client.execute(.get, "/jobs/not-a-uuid").status == .notFound)
         }
     }
+
+    @Test("a job scheduled outside a request runs; an unregistered type is refused by name")
+    func scheduledOutsideARequest() async throws {
+        let log = JobLog()
+        let app = try DurableTestDatabase.app(schema: DurableTestDatabase.freshSchema(), jobs: [Greet(log: log)])
+        try await app.test(.router) { _ in
+            let queue = try #require(app.durableQueue)
+            let job = try await queue.schedule(Greet.self, .init(who: "timer"), idempotencyKey: "nightly")
+            let again = try await queue.schedule(Greet.self, .init(who: "timer"), idempotencyKey: "nightly")
+            #expect(job.created && !again.created && again.id == job.id, "the key finds the unfinished job")
+            await log.waitForRuns(1)
+            #expect(await log.parameters == ["timer"])
+            let refusal = await #expect(throws: DurableTasksError.self) {
+                try await queue.schedule(Flaky.self, .init(failures: 0))
+            }
+            #expect(refusal?.message.contains("'flaky'") == true, "\(String(describing: refusal))")
+        }
+    }
 }
 
 actor IDs {
     private(set) var all: [String] = []
     func add(_ id: String) { all.append(id) }
+
 }
