@@ -8,18 +8,19 @@
 #   2. Latency that an immediate durable schedule adds to a request: wrk, 1 connection, against
 #      POST /scheduled (commits a job, then answers) and POST /unscheduled (the same answer).
 #
-#   Benchmarks/run-durable-bench.sh [--rounds 3] [--count 10000]
+#   Benchmarks/run-durable-bench.sh [--rounds 3] [--count 10000] [--systems loopwork,pgqueuer,procrastinate]
 #
 # Prints markdown tables; medians over the rounds, the order of systems reversed every round.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 here=$root/Benchmarks/Durable
-rounds=3 count=10000 concurrency=16 producers=16
+rounds=3 count=10000 concurrency=16 producers=16 systems=loopwork,pgqueuer,procrastinate
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --count) count=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--count N]" >&2; exit 2 ;;
+    --systems) systems=$2; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--count N] [--systems A,B]" >&2; exit 2 ;;
   esac
 done
 
@@ -111,10 +112,10 @@ throughput() {  # system instances round
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 declare -A runs scheduled
-systems=(loopwork pgqueuer procrastinate)
+IFS=, read -r -a systems <<<"$systems"
 for round in $(seq "$rounds"); do
   order=("${systems[@]}")
-  [ $((round % 2)) = 0 ] && order=(procrastinate pgqueuer loopwork)
+  [ $((round % 2)) = 0 ] && order=($(printf '%s\n' "${systems[@]}" | tac))
   for system in "${order[@]}"; do
     for instances in 1 2; do
       read -r jobs sched < <(throughput "$system" "$instances" "$round")

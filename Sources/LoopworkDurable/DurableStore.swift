@@ -105,27 +105,28 @@ struct DurableStore: Sendable {
         case returned
     }
 
-    /// Records the outcome of `id`'s attempt, if `instance` still holds the job.
-    func finish(_ id: String, _ outcome: Outcome, instance: String, on pool: PostgresPool) async throws {
+    /// Records the outcome of the attempts of `ids`, for the jobs `instance` still holds.
+    func finish(_ ids: [String], _ outcome: Outcome, instance: String, on pool: PostgresPool) async throws {
         let unlock = "locked_by = NULL, lease_expires_at = NULL"
-        let claimed = "id = $1::uuid AND locked_by = $2 AND state = 'running'"
+        let claimed = "id = ANY($1::uuid[]) AND locked_by = $2 AND state = 'running'"
+        let ids = Self.arrayLiteral(ids)
         switch outcome {
         case .succeeded:
             try await pool.query("UPDATE \(jobs) SET state = 'succeeded', finished_at = now(), last_error = NULL, \(unlock) WHERE \(claimed)",
-                                 [id, instance])
+                                 [ids, instance])
         case .retry(let delay, let error):
             try await pool.query("""
                 UPDATE \(jobs) SET state = 'failed', run_at = now() + make_interval(secs => $3::float8), last_error = $4, \(unlock)
                 WHERE \(claimed)
-                """, [id, instance, delay.seconds, error])
+                """, [ids, instance, delay.seconds, error])
         case .dead(let error):
             try await pool.query("UPDATE \(jobs) SET state = 'dead', finished_at = now(), last_error = $3, \(unlock) WHERE \(claimed)",
-                                 [id, instance, error])
+                                 [ids, instance, error])
         case .returned:
             try await pool.query("""
                 UPDATE \(jobs) SET state = 'queued', attempts = greatest(attempts - 1, 0), run_at = now(), \(unlock)
                 WHERE \(claimed)
-                """, [id, instance])
+                """, [ids, instance])
         }
     }
 

@@ -20,6 +20,10 @@ actor DurableWorker {
     private var claiming: Task<Void, Never>?
     private var listening: Task<Void, Never>?
     private var listener: PostgresConnection?
+    /// Successes not recorded yet, and the task recording them: while one statement runs, the
+    /// next successes gather, so under load one statement records many.
+    private var unrecordedSuccesses: [String] = []
+    private var recordingSuccesses: Task<Void, Never>?
 
     private struct RunningJob {
         let name: String
@@ -34,8 +38,16 @@ actor DurableWorker {
     }
 
     func start() {
-        claiming = Task { await claimUntilStopped() }
-        listening = Task { await listenUntilStopped() }
+        claiming = onLoop { await $0.claimUntilStopped() }
+        listening = onLoop { await $0.listenUntilStopped() }
+    }
+
+    /// A task of this actor that also prefers the loop for the nonisolated code it awaits (the
+    /// store's statements): without the preference, each of those would hop to the global pool
+    /// and back, two thread switches per statement.
+    @discardableResult
+    private func onLoop(_ body: @escaping @Sendable (isolated DurableWorker) async -> Void) -> Task<Void, Never> {
+        Task(executorPreference: loop.taskExecutor) { await body(self) }
     }
 
     /// Stops claiming; waits for running jobs until `deadline`, then cancels the rest and gives
@@ -60,8 +72,9 @@ actor DurableWorker {
             logger.warning("durable job still running at the shutdown deadline; returned to the queue", metadata: [
                 "job-id": "\(id)", "job": "\(job.name)",
             ])
-            await record(id, name: job.name, .returned)
+            await record([id], name: job.name, .returned)
         }
+        await recordingSuccesses?.value
     }
 
     // MARK: Claiming
@@ -110,7 +123,7 @@ actor DurableWorker {
             // Claimed again after its instance died during the last attempt.
             jobLogger.error("durable job is dead: its last attempt never finished")
             queue.metrics.count(.dead, job: job.name)
-            await record(job.id, name: job.name, .dead(error: "attempt \(job.maxAttempts) of \(job.maxAttempts) never finished (its instance stopped)"))
+            await record([job.id], name: job.name, .dead(error: "attempt \(job.maxAttempts) of \(job.maxAttempts) never finished (its instance stopped)"))
             return
         }
         queue.metrics.count(.started, job: job.name)
@@ -123,7 +136,7 @@ actor DurableWorker {
         running[job.id] = RunningJob(name: job.name, attempt: attempt)
         runningByName[job.name, default: 0] += 1
         jobLogger.debug("durable job started")
-        Task { await finish(job, entry, attempt, logger: jobLogger) }
+        onLoop { [jobLogger] in await $0.finish(job, entry, attempt, logger: jobLogger) }
     }
 
     private func finish(_ job: DurableStore.ClaimedJob, _ entry: JobRegistry.Entry, _ attempt: Task<Void, any Error>,
@@ -137,7 +150,10 @@ actor DurableWorker {
         case .success:
             jobLogger.debug("durable job succeeded")
             queue.metrics.count(.succeeded, job: job.name)
-            outcome = .succeeded
+            recordSuccess(job.id)
+            if running.isEmpty { resumeIdleWaiters() }
+            wake()
+            return
         case .failure(let error):
             let reason = error is JobRegistry.UndecodableParameters || error is TimedOut ? "\(error)" : String(reflecting: error)
             queue.metrics.count(.failed, job: job.name)
@@ -152,9 +168,22 @@ actor DurableWorker {
                 outcome = .retry(after: delay, error: reason)
             }
         }
-        await record(job.id, name: job.name, outcome)
+        await record([job.id], name: job.name, outcome)
         if running.isEmpty { resumeIdleWaiters() }
         wake()
+    }
+
+    private func recordSuccess(_ id: String) {
+        unrecordedSuccesses.append(id)
+        guard recordingSuccesses == nil else { return }
+        recordingSuccesses = onLoop { worker in
+            while !worker.unrecordedSuccesses.isEmpty {
+                let ids = worker.unrecordedSuccesses
+                worker.unrecordedSuccesses = []
+                await worker.record(ids, name: nil, .succeeded)
+            }
+            worker.recordingSuccesses = nil
+        }
     }
 
     private struct TimedOut: Error, CustomStringConvertible {
@@ -184,7 +213,7 @@ actor DurableWorker {
             attempt.cancel()
             settle(.failure(TimedOut(limit: limit)))
         }
-        Task { settle(await attempt.result) }
+        Task(executorPreference: loop.taskExecutor) { settle(await attempt.result) }
         let result = await withCheckedContinuation { continuation in
             let early = box.withLock { state -> Result<Void, any Error>? in
                 if state.result == nil { state.waiter = continuation }
@@ -197,21 +226,21 @@ actor DurableWorker {
     }
 
     /// Records an outcome, retrying while the database is away; if it never comes back within the
-    /// lease, the job's lease expires and another instance runs it again (at least once).
-    private func record(_ id: String, name: String, _ outcome: DurableStore.Outcome) async {
+    /// lease, the jobs' lease expires and another instance runs them again (at least once).
+    private func record(_ ids: [String], name: String?, _ outcome: DurableStore.Outcome) async {
         let backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
         var failures = 0
         let giveUp = ContinuousClock.now + queue.configuration.leaseDuration
         while true {
             do {
-                try await queue.store.finish(id, outcome, instance: queue.instanceID, on: pool)
+                try await queue.store.finish(ids, outcome, instance: queue.instanceID, on: pool)
                 return
             } catch {
                 failures += 1
                 let delay = backoff.delay(after: failures)
                 guard ContinuousClock.now + delay < giveUp else {
                     logger.error("durable job outcome could not be recorded; it runs again once its lease expires", metadata: [
-                        "job-id": "\(id)", "job": "\(name)", "error": "\(error)",
+                        "job-id": "\(ids.joined(separator: ","))", "job": "\(name ?? "-")", "error": "\(error)",
                     ])
                     return
                 }
