@@ -258,6 +258,11 @@ actor DurableWorker {
         while !stopping {
             do {
                 let connection = try await PostgresConnection.connect(PostgresConfiguration(queue.configuration.postgres), on: loop)
+                // A stop that came while connecting found no listener to close: close it here.
+                guard !stopping else {
+                    await connection.close()
+                    return
+                }
                 listener = connection
                 let notifications = await connection.notifications()
                 try await connection.listen(queue.store.schema.channel)

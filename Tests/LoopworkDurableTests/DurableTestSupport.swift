@@ -24,10 +24,10 @@ enum DurableTestDatabase {
         return configuration
     }
 
-    static func app(schema: String, jobs: [any DurableJob], server: String? = nil,
+    static func app(schema: String, jobs: [any DurableJob], server: String? = nil, logs: LogLines? = nil,
                     _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
-        var logger = Logger(label: "durable-test")
-        logger.logLevel = ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
+        var logger = logs.map { lines in Logger(label: "durable-test") { _ in LogLines.Handler(lines: lines) } } ?? Logger(label: "durable-test")
+        logger.logLevel = logs != nil ? .info : ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
         try app.addDurableTasks(postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust))
         return app
@@ -94,5 +94,31 @@ struct Greet: DurableJob {
     let log: JobLog
     func run(_ parameters: Parameters, context: JobContext) async throws {
         await log.record(context, parameters.who)
+    }
+}
+
+/// The lines an app logged, for tests that check what it reported.
+final class LogLines: @unchecked Sendable {
+    // @unchecked: `lines` is only read and written while holding `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    var all: [String] { lock.withLock { lines } }
+
+    struct Handler: LogHandler {
+        let lines: LogLines
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }
+            let line = "\(event.level) \(event.message) " + fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            lines.lock.withLock { lines.lines.append(line) }
+        }
     }
 }
