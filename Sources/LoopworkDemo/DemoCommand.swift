@@ -40,7 +40,6 @@ struct DemoCommand: AsyncParsableCommand {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard (0...60_000).contains(drainWindowMs) else { throw ValidationError("--drain-window-ms must be between 0 and 60000") }
-        try durable.validate()
     }
 
     func run() async throws {
