@@ -3,6 +3,7 @@ import Loopwork
 import LoopworkDurable
 import LoopworkPostgres
 import LoopworkTesting
+import MetricsTestKit
 import Testing
 
 /// Fails until its `failures` are used up, then succeeds.
@@ -177,5 +178,35 @@ struct DurableExecutionTests {
         let runs = await log.runs
         #expect(runs.count == 300)
         #expect(runs.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("counters and the queue-latency timer follow every attempt, per job name")
+    func metrics() async throws {
+        let log = JobLog()
+        let metrics = TestMetrics()
+        let schema = DurableTestDatabase.freshSchema()
+        let app = try DurableTestDatabase.app(schema: schema, jobs: [Flaky(log: log)], metrics: metrics)
+        try await app.test(.router) { _ in
+            let queue = try #require(app.durableQueue)
+            try await queue.schedule(Flaky.self, .init(failures: 1))  // fails, then succeeds
+            try await queue.schedule(Flaky.self, .init(failures: 9))  // fails all 3 attempts: dead
+            await log.waitForRuns(5)
+            try await DurableTestDatabase.eventually("both jobs are finished") {
+                let rows = try await DurableTestDatabase.sql("SELECT count(*)::int AS n FROM \(schema).jobs WHERE state IN ('succeeded', 'dead')")
+                return try rows[0].decode("n", as: Int.self) == 2
+            }
+        }
+        func total(_ event: String) throws -> Int64 {
+            try metrics.expectCounter("loopwork_durable_jobs_\(event)_total", [("job", "flaky")]).totalValue
+        }
+        #expect(try total("enqueued") == 2)
+        #expect(try total("started") == 5)
+        #expect(try total("failed") == 4)
+        #expect(try total("retried") == 3)
+        #expect(try total("succeeded") == 1)
+        #expect(try total("dead") == 1)
+        let latency = try metrics.expectTimer("loopwork_durable_job_queue_latency_seconds", [("job", "flaky")])
+        #expect(latency.values.count == 5)
+        #expect(latency.values.allSatisfy { $0 >= 0 })
     }
 }

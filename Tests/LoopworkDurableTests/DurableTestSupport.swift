@@ -4,6 +4,7 @@ import Loopwork
 import LoopworkDurable
 import LoopworkPostgres
 import LoopworkUV
+import Metrics
 import Testing
 
 /// The throwaway server `scripts/test-postgres.sh` started, and a schema of its own per test so
@@ -25,11 +26,13 @@ enum DurableTestDatabase {
     }
 
     static func app(schema: String, jobs: [any DurableJob], server: String? = nil, logs: LogLines? = nil,
+                    metrics: (any MetricsFactory)? = nil,
                     _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
         var logger = logs.map { lines in Logger(label: "durable-test") { _ in LogLines.Handler(lines: lines) } } ?? Logger(label: "durable-test")
         logger.logLevel = logs != nil ? .info : ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
-        try app.addDurableTasks(postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust))
+        try app.addDurableTasks(postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust),
+                                metricsFactory: metrics)
         return app
     }
 
