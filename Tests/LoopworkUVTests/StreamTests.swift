@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LoopworkUV
 import Testing
 
@@ -207,30 +210,52 @@ struct StreamTests {
 
     @Test func connectingToAClosedPortFailsWithConnectionRefused() async throws {
         let loop = try EventLoop()
-        let pair = Pair()
+        // A port bound but not listening refuses connections, and stays taken meanwhile: a port
+        // freed instead could be picked by another test's socket, or by this connection itself
+        // as its own source port (a TCP self-connect, which succeeds).
+        let port = try #require(BoundPort())
         let error: UVError? = await withCheckedContinuation { continuation in
             loop.execute {
-                do {
-                    // Bind an ephemeral port, then free it: nothing listens there afterwards.
-                    let probe = try TCPListener.listen(on: loop, host: "127.0.0.1", port: 0) { _ in }
-                    let port = probe.localPort
-                    probe.close {
-                        TCPConnection.connect(on: loop, host: "127.0.0.1", port: port) { result in
-                            if case .failure(let error) = result {
-                                continuation.resume(returning: error)
-                            } else {
-                                continuation.resume(returning: nil)
-                            }
-                        }
+                TCPConnection.connect(on: loop, host: "127.0.0.1", port: port.number) { result in
+                    if case .failure(let error) = result {
+                        continuation.resume(returning: error)
+                    } else {
+                        continuation.resume(returning: nil)
                     }
-                } catch {
-                    pair.log.append("\(error)")
-                    continuation.resume(returning: nil)
                 }
             }
         }
+        port.close()
         #expect(error?.name == "ECONNREFUSED")
         await loop.shutdownGracefully()
         #expect(loop.closeStatus == 0)
     }
+}
+
+/// A loopback TCP port bound by a socket that never listens.
+private struct BoundPort {
+    let descriptor: Int32
+    let number: Int
+
+    init?() {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard bound else {
+            Glibc.close(descriptor)
+            return nil
+        }
+        self.descriptor = descriptor
+        self.number = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { Glibc.close(descriptor) }
 }
