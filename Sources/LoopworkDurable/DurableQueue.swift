@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 package import Logging
 public import Loopwork
 import LoopworkPostgres
@@ -35,7 +39,7 @@ public final class DurableQueue: AppService, RequestDependency {
         self.registry = registry
         self.store = DurableStore(schema: DurableSchema(name: configuration.schema))
         self.metrics = DurableMetrics(factory: metricsFactory)
-        self.instanceID = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8).lowercased())"
+        self.instanceID = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// The installed queue.

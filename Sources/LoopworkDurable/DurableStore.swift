@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LoopworkPostgres
 
 /// Every statement the queue runs, over one schema. Each changes a job only while the row is in

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How an instance uses the durable queue.
 public struct DurableTasksConfiguration: Sendable {
@@ -42,7 +46,7 @@ public struct DurableTasksConfiguration: Sendable {
 
     /// The connection string without its password, for messages and logs.
     var redactedPostgres: String {
-        guard let scheme = postgres.range(of: "://"), let at = postgres[scheme.upperBound...].firstIndex(of: "@") else {
+        guard let scheme = postgres.firstRange(of: "://"), let at = postgres[scheme.upperBound...].firstIndex(of: "@") else {
             return postgres.contains("password=") ? "(connection string with a password)" : postgres
         }
         let credentials = postgres[scheme.upperBound..<at]

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The job types an app registered, by name, with their parameters' coding erased.
 struct JobRegistry: Sendable {
