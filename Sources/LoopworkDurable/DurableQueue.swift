@@ -65,6 +65,23 @@ public final class DurableQueue: AppService, RequestDependency {
         try await store.job(id: id, on: try pool(for: nil))
     }
 
+    /// Makes a `dead` job (or a `failed` one waiting for its retry) runnable now, with all its
+    /// attempts again: for a job that failed for a reason since fixed. Its last error stays until
+    /// the next attempt ends.
+    ///
+    /// - Returns: `false` when no dead or failed job has `id`.
+    /// - Throws: ``DurableTasksError`` when an unfinished job of the same type already has this
+    ///   job's idempotency key; ``LoopworkPostgres/PostgresError`` when the database cannot be
+    ///   reached.
+    @discardableResult
+    public func requeue(id: String) async throws -> Bool {
+        do {
+            return try await store.requeue(id: id, on: try pool(for: nil))
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            throw DurableTasksError("job \(id) cannot run again: an unfinished job of its type has its idempotency key")
+        }
+    }
+
     /// Schedules a job from outside a request (another job, a timer, a command-line tool): it is
     /// runnable as soon as its row is committed, before this returns. In a handler, use
     /// ``DurableTasks`` instead: it has the request's timings and ties the job to the request.

@@ -134,6 +134,15 @@ struct DurableStore: Sendable {
         }
     }
 
+    /// Makes the dead or failed job `id` runnable now with its attempts reset; `false` if there is none.
+    func requeue(id: String, on pool: PostgresPool) async throws -> Bool {
+        guard UUID(uuidString: id) != nil else { return false }
+        return try await pool.query("""
+            UPDATE \(jobs) SET state = 'queued', attempts = 0, run_at = now(), finished_at = NULL, locked_by = NULL, lease_expires_at = NULL
+            WHERE id = $1::uuid AND state IN ('dead', 'failed')
+            """, [id]).affectedRows == 1
+    }
+
     /// The job with `id`, or `nil` when there is none (or `id` is not a job id at all).
     func job(id: String, on pool: PostgresPool) async throws -> DurableJobRecord? {
         // Anything but a UUID names no job; the server would reject it with a syntax error.

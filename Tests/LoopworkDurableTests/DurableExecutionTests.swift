@@ -209,4 +209,27 @@ struct DurableExecutionTests {
         #expect(latency.values.count == 5)
         #expect(latency.values.allSatisfy { $0 >= 0 })
     }
+
+    @Test("a dead job requeued runs again with all its attempts; nothing else can be requeued")
+    func requeueDeadJob() async throws {
+        let log = JobLog()
+        let schema = DurableTestDatabase.freshSchema()
+        try await withWorkers(schema: schema, jobs: [Flaky(log: log)]) { app in
+            let queue = try #require(app.durableQueue)
+            let dead = try await queue.schedule(Flaky.self, .init(failures: 9))
+            await log.waitForRuns(3)
+            try await DurableTestDatabase.eventually("the job is dead") { try await queue.job(id: dead.id)?.state == .dead }
+            #expect(try await queue.requeue(id: dead.id))
+            await log.waitForRuns(6)
+            try await DurableTestDatabase.eventually("the job is dead again") { try await queue.job(id: dead.id)?.state == .dead }
+            #expect(try await queue.job(id: dead.id)?.attempts == 3, "attempts start again from zero")
+
+            let fine = try await queue.schedule(Flaky.self, .init(failures: 0))
+            await log.waitForRuns(7)
+            try await DurableTestDatabase.eventually("the job succeeded") { try await queue.job(id: fine.id)?.state == .succeeded }
+            #expect(try await queue.requeue(id: fine.id) == false)
+            #expect(try await queue.requeue(id: "not-a-job") == false)
+        }
+        #expect(await log.runs.values.sorted() == [1, 6])
+    }
 }
