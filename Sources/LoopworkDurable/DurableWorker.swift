@@ -145,18 +145,15 @@ actor DurableWorker {
         // Returned to the queue by the shutdown meanwhile: that outcome stands.
         guard running.removeValue(forKey: job.id) != nil else { return }
         runningByName[job.name, default: 1] -= 1
-        let outcome: DurableStore.Outcome
         switch result {
         case .success:
             jobLogger.debug("durable job succeeded")
             queue.metrics.count(.succeeded, job: job.name)
             recordSuccess(job.id)
-            if running.isEmpty { resumeIdleWaiters() }
-            wake()
-            return
         case .failure(let error):
             let reason = error is JobRegistry.UndecodableParameters || error is TimedOut ? "\(error)" : String(reflecting: error)
             queue.metrics.count(.failed, job: job.name)
+            let outcome: DurableStore.Outcome
             if error is JobRegistry.UndecodableParameters || job.attempt >= job.maxAttempts {
                 jobLogger.error("durable job is dead", metadata: ["error": "\(reason)"])
                 queue.metrics.count(.dead, job: job.name)
@@ -167,12 +164,13 @@ actor DurableWorker {
                 queue.metrics.count(.retried, job: job.name)
                 outcome = .retry(after: delay, error: reason)
             }
+            await record([job.id], name: job.name, outcome)
         }
-        await record([job.id], name: job.name, outcome)
         if running.isEmpty { resumeIdleWaiters() }
         wake()
     }
 
+    /// Successes are recorded by one task at a time, in batches (see `unrecordedSuccesses`).
     private func recordSuccess(_ id: String) {
         unrecordedSuccesses.append(id)
         guard recordingSuccesses == nil else { return }

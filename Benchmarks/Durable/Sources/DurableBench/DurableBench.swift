@@ -1,5 +1,4 @@
 import ArgumentParser
-import HTTPTypes
 import Logging
 import Loopwork
 import LoopworkDurable
