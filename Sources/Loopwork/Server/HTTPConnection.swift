@@ -43,6 +43,8 @@ final class HTTPConnection {
     var receiving = false
     var flushAfterReceiving = false
     private(set) var isClosed = false
+    /// The handler task waiting for this connection's next request (see ``run(_:)``).
+    var parkedHandlerTask: UnsafeContinuation<Dispatch?, Never>?
     var lastActivity: ContinuousClock.Instant
     private var lastRead: ContinuousClock.Instant
     private var headStartedAt: ContinuousClock.Instant?
@@ -186,17 +188,7 @@ final class HTTPConnection {
         let request = Request(head: parsed.request, body: body, context: pending.context)
         let exchange = Exchange(sequence: pending.sequence, version: parsed.version, keepAlive: pending.keepAlive,
                                 isHead: parsed.request.method == .head, context: pending.context, body: inbound)
-        let responder = worker.responder
-        let loop = worker.loop
-        let connection = LoopBound(self, on: loop)
-        Task(executorPreference: loop.taskExecutor) {
-            let response = await responder.respond(to: request)
-            if loop.inEventLoop {
-                connection.withValue { $0.complete(response, for: exchange) }
-            } else if !loop.execute({ connection.withValue { $0.complete(response, for: exchange) } }) {
-                exchange.context.responseFinished(delivered: false)
-            }
-        }
+        run(Dispatch(request: request, exchange: exchange))
     }
 
     private func inputEnded(_ error: UVError?) {
@@ -367,6 +359,7 @@ final class HTTPConnection {
         isClosed = true
         acceptingRequests = false
         pendingDispatch = nil
+        releaseParkedHandlerTask()
         parsingBody?.body.fail(.clientDisconnected)
         parsingBody = nil
         for slot in responses.removeAll() where slot.bytes != nil {

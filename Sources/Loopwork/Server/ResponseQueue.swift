@@ -29,11 +29,8 @@ struct ResponseQueue {
 
     /// Appends a slot and returns its sequence number.
     mutating func append(_ slot: Slot) -> Int {
-        if head == slots.count, head > 0 {
-            // Everything was written: start over without moving anything.
-            slots.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 32, head * 2 > slots.count {
+        // Taking the last slot empties the array; taken slots before others are compacted away.
+        if head > 32, head * 2 > slots.count {
             slots.removeFirst(head)
             head = 0
         }
@@ -87,9 +84,7 @@ struct ResponseQueue {
     mutating func takeReady() -> [Slot] {
         var ready: [Slot] = []
         while head < slots.count, slots[head].bytes != nil {
-            ready.append(slots[head])
-            head += 1
-            firstSequence += 1
+            ready.append(takeFront())
             if ready[ready.count - 1].stream != nil { break }
         }
         return ready
@@ -100,8 +95,24 @@ struct ResponseQueue {
     mutating func takeSingleReady() -> Slot? {
         guard head < slots.count, slots[head].bytes != nil,
               slots[head].stream != nil || head + 1 == slots.count || slots[head + 1].bytes == nil else { return nil }
+        return takeFront()
+    }
+
+    /// Removes the front slot. What it references (its bytes, its request's context and body)
+    /// is let go of now, not when the slot is next reused: a keep-alive connection waiting for
+    /// its next request holds nothing of the last.
+    private mutating func takeFront() -> Slot {
         let slot = slots[head]
-        head += 1
+        if head + 1 == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            head = 0
+        } else {
+            slots[head].bytes = []
+            slots[head].stream = nil
+            slots[head].context = nil
+            slots[head].requestBody = nil
+            head += 1
+        }
         firstSequence += 1
         return slot
     }

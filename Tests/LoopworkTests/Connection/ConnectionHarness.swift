@@ -115,6 +115,7 @@ final class ConnectionHarness: Sendable {
     private final class Parts {
         let transport = FakeTransport()
         var connection: HTTPConnection?
+        weak var released: HTTPConnection?
     }
 
     init(app: App) async throws {
@@ -186,8 +187,20 @@ final class ConnectionHarness: Sendable {
         for waiter in ready { waiter.continuation.resume() }
     }
 
+    /// Closes the connection and lets go of it; returns whether anything still holds it once
+    /// the jobs its closing queued on the loop have run.
+    func closeAndCheckReleased() async -> Bool {
+        await onLoop { parts in
+            parts.connection?.close()
+            parts.released = parts.connection
+            parts.connection = nil
+        }
+        // Queued after whatever the close queued (a parked handler task's last job), so it runs after it.
+        return await onLoop { parts in parts.released == nil }
+    }
+
     func shutdown() async {
-        await withConnection { _, connection in connection.close() }
+        await onLoop { parts in parts.connection?.close() }
         await loop.shutdownGracefully()
     }
 }
