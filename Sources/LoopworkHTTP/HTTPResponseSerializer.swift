@@ -33,19 +33,22 @@ public struct HTTPResponseSerializer: Sendable {
     /// would have had. 1xx and 204 carry no framing fields, 304 only those the caller set. An HTTP/1.0 peer cannot
     /// receive chunked coding: then no framing field is written and the connection is marked close, so the caller
     /// must write the body raw and close.
+    ///
+    /// Status and fields come apart rather than as an `HTTPResponse`, whose status lives in an
+    /// allocated box: the framework keeps them apart and would otherwise build one per response.
     public func writeHead(
-        _ response: HTTPResponse, bodyLength: HTTPResponseBodyLength, version: HTTPVersion, keepAlive: Bool,
-        isHeadRequest: Bool, into buffer: inout [UInt8]
+        status: HTTPResponse.Status, headerFields: HTTPFields, bodyLength: HTTPResponseBodyLength, version: HTTPVersion,
+        keepAlive: Bool, into buffer: inout [UInt8]
     ) {
-        let code = response.status.code
+        let code = status.code
         let isInterim = code < 200
         let forbidsFraming = isInterim || code == 204
-        writeStatusLine(response.status, into: &buffer)
+        writeStatusLine(status, into: &buffer)
         var hasFraming = false
         var hasDate = false
         var hasServer = false
         var hasConnection = false
-        for field in response.headerFields {
+        for field in headerFields {
             let name = field.name
             if name == .contentLength || name == .transferEncoding {
                 if forbidsFraming { continue }
@@ -98,14 +101,14 @@ public struct HTTPResponseSerializer: Sendable {
 
     /// Appends the head and the whole body, so a small response goes out in one write; no body for HEAD, 204, 304.
     public func writeResponse(
-        _ response: HTTPResponse, body: some Collection<UInt8>, version: HTTPVersion, keepAlive: Bool,
-        isHeadRequest: Bool, into buffer: inout [UInt8]
+        status: HTTPResponse.Status, headerFields: HTTPFields, body: some Collection<UInt8>, version: HTTPVersion,
+        keepAlive: Bool, isHeadRequest: Bool, into buffer: inout [UInt8]
     ) {
         let count = body.count
         buffer.reserveCapacity(buffer.count + 256 + count)
-        writeHead(response, bodyLength: .known(count), version: version, keepAlive: keepAlive,
-                  isHeadRequest: isHeadRequest, into: &buffer)
-        let code = response.status.code
+        writeHead(status: status, headerFields: headerFields, bodyLength: .known(count), version: version,
+                  keepAlive: keepAlive, into: &buffer)
+        let code = status.code
         if !isHeadRequest && code >= 200 && code != 204 && code != 304 {
             buffer.append(contentsOf: body)
         }

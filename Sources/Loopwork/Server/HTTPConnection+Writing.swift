@@ -13,22 +13,24 @@ extension HTTPConnection {
         // closing request), that last response says so.
         var keepAlive = exchange.keepAlive && (acceptingRequests || !responses.isLast(exchange.sequence))
         let serializer = worker.serializer
-        var bytes: [UInt8] = []
+        var bytes = takeSpareResponseBuffer()
         var stream: OutboundBody?
         switch response.body.storage {
         case .bytes(let body):
             // The body's fate decides the Connection field, so settle it before serializing.
             if !settleUnreadBody(exchange.body) { keepAlive = false }
             bytes.reserveCapacity(body.count + 256)
-            serializer.writeResponse(response.head, body: body, version: exchange.version,
-                                     keepAlive: keepAlive, isHeadRequest: exchange.isHead, into: &bytes)
+            serializer.writeResponse(status: response.status, headerFields: response.headerFields, body: body,
+                                     version: exchange.version, keepAlive: keepAlive, isHeadRequest: exchange.isHead,
+                                     into: &bytes)
         case .stream(let produce):
             let length = response.body.length
             let framing: OutboundBody.Framing = length.map { .contentLength($0) }
                 ?? (exchange.version == .http1_0 ? .closeDelimited : .chunked)
             if framing == .closeDelimited { keepAlive = false }
-            serializer.writeHead(response.head, bodyLength: length.map { .known($0) } ?? .chunked, version: exchange.version,
-                                 keepAlive: keepAlive, isHeadRequest: exchange.isHead, into: &bytes)
+            serializer.writeHead(status: response.status, headerFields: response.headerFields,
+                                 bodyLength: length.map { .known($0) } ?? .chunked, version: exchange.version,
+                                 keepAlive: keepAlive, into: &bytes)
             let code = response.status.code
             if exchange.isHead || code < 200 || code == 204 || code == 304 {
                 // No body may follow: the producer never runs.
@@ -101,14 +103,28 @@ extension HTTPConnection {
     ///
     /// What its completion needs waits in ``wholeWrites``, so the completion captures the
     /// connection alone and costs no closure context: writes complete in order.
-    private func writeWhole(_ slot: ResponseQueue.Slot) {
+    private func writeWhole(_ slot: consuming ResponseQueue.Slot) {
         lastActivity = clock()
         wholeWrites.append((slot.context, slot.closeAfter))
-        transport.write(slot.bytes ?? []) { [self] error in
+        var bytes = slot.bytes.take() ?? []
+        transport.write(bytes) { [self] error in
             let (context, closeAfter) = wholeWrites.removeFirst()
             context?.responseFinished(delivered: error == nil)
             written(error: error, closeAfter: closeAfter)
         }
+        // The transport copied what the kernel did not take, so the buffer can hold the next
+        // response; a large one is not kept.
+        if bytes.capacity <= Self.maxSpareResponseBuffer {
+            bytes.removeAll(keepingCapacity: true)
+            spareResponseBuffer = bytes
+        }
+    }
+
+    /// The buffer the next response is serialized into: the last one written, if it was kept.
+    private func takeSpareResponseBuffer() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &spareResponseBuffer)
+        return buffer
     }
 
     /// Writes the serialized `slots`; the last may be followed by its streamed body, whose

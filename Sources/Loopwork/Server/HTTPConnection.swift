@@ -51,6 +51,10 @@ final class HTTPConnection {
 
     /// More pipelined requests than this waiting for answers pauses reading, bounding memory.
     static let maxQueuedRequests = 256
+    /// A response buffer up to this capacity is kept for the connection's next response: every
+    /// keep-alive request would otherwise allocate one.
+    static let maxSpareResponseBuffer = 4096
+    var spareResponseBuffer: [UInt8] = []
 
     /// What a handler's task carries back to its connection with the response.
     struct Exchange: Sendable {
@@ -338,8 +342,9 @@ final class HTTPConnection {
     private func closingErrorResponse(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         var bytes: [UInt8] = []
         let response = HTTPError(status, detail: detail).response
-        worker.serializer.writeResponse(response.head, body: response.body.bytes ?? [], version: .http1_1,
-                                        keepAlive: false, isHeadRequest: false, into: &bytes)
+        worker.serializer.writeResponse(status: response.status, headerFields: response.headerFields,
+                                        body: response.body.bytes ?? [], version: .http1_1, keepAlive: false,
+                                        isHeadRequest: false, into: &bytes)
         return bytes
     }
 
