@@ -30,14 +30,23 @@ public struct Response: Sendable {
     }
 
     init(status: HTTPResponse.Status, headerFields: HTTPFields, json: [UInt8]) {
-        self.init(status: status, headerFields: headerFields, bytes: json)
-        self.headerFields[.contentType] = "application/json"
+        if headerFields.isEmpty {
+            self.init(status: status, headerFields: Self.jsonFields, bytes: json)
+        } else {
+            self.init(status: status, headerFields: headerFields, bytes: json)
+            self.headerFields[.contentType] = "application/json"
+        }
     }
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"], bytes: Array(text.utf8))
+        Response(status: status, headerFields: textFields, bytes: Array(text.utf8))
     }
+
+    // Built once and shared (fields are copy-on-write): building them costs allocations for the
+    // field list and for a value too long to be stored inline, in every response.
+    private static let jsonFields: HTTPFields = [.contentType: "application/json"]
+    private static let textFields: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
 
     /// An `application/json` response encoding `value`.
     ///
