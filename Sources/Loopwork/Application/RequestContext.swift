@@ -3,8 +3,8 @@ public import Logging
 
 /// Per-request state shared by the handler, its middleware and every dependency it declares.
 ///
-/// ``Tasks`` asked for twice in one request (by the handler and by a user dependency, say) is
-/// the same scheduler: its task scope is created once and kept here.
+/// ``Tasks`` asked for twice in one request (by the handler and by a user dependency, say)
+/// schedules into the same tasks: the ones waiting for a milestone are kept here.
 public final class RequestContext: Sendable {
     /// A short identifier for log correlation; taken from `X-Request-ID` when the client sent one.
     public let requestID: String
@@ -29,10 +29,9 @@ public final class RequestContext: Sendable {
 
     private struct State {
         var route: String?
-        /// The request's tasks, once a dependency asked for ``Tasks``; told of the milestones
-        /// first. Kept apart from `observers`: every request with tasks has one, and it costs
-        /// no array.
-        var taskScope: RequestTaskScope?
+        /// The request's tasks waiting for a milestone; released first when it passes. Kept
+        /// here rather than as an observer, so it costs no object, no lock and no array.
+        var tasks = RequestTasks()
         var observers: [any RequestLifecycleObserver] = []
         /// The milestones passed so far, replayed to an observer that registers late.
         var handlerSucceeded: Bool?
@@ -54,14 +53,9 @@ public final class RequestContext: Sendable {
         state.withLock { $0.route = pattern }
     }
 
-    /// The request's task scope, created with `make` on first use.
-    func taskScope(_ make: () -> RequestTaskScope) -> RequestTaskScope {
-        state.withLock { state in
-            if let existing = state.taskScope { return existing }
-            let scope = make()
-            state.taskScope = scope
-            return scope
-        }
+    /// Runs `body` on the request's waiting tasks, under the lock the milestones take.
+    func withTasks<Result>(_ body: (inout RequestTasks) -> Result) -> Result {
+        state.withLock { body(&$0.tasks) }
     }
 
     /// Registers an observer of the request's milestones (handler returned, response sent). A
@@ -77,11 +71,11 @@ public final class RequestContext: Sendable {
     }
 
     package func handlerFinished(succeeded: Bool) {
-        let (scope, observers) = state.withLock { state in
+        let (release, observers) = state.withLock { state in
             state.handlerSucceeded = succeeded
-            return (state.taskScope, state.observers)
+            return (state.tasks.handlerFinished(succeeded: succeeded), state.observers)
         }
-        scope?.handlerFinished(succeeded: succeeded)
+        release.perform()
         for observer in observers {
             observer.handlerFinished(succeeded: succeeded)
         }
@@ -90,19 +84,19 @@ public final class RequestContext: Sendable {
     /// The response's last byte was handed to the kernel (`delivered`), or it never will be; with
     /// `bodyFailed`, because its body's producer threw. Reported once per request.
     package func responseFinished(delivered: Bool, bodyFailed: Bool = false) {
-        let (scope, observers) = state.withLock { state in
+        let (release, observers) = state.withLock { state in
             state.response = (delivered, bodyFailed)
             defer { state.observers.removeAll() }
-            return (state.taskScope, state.observers)
+            return (state.tasks.responseFinished(bodyFailed: bodyFailed), state.observers)
         }
-        scope?.responseFinished(delivered: delivered, bodyFailed: bodyFailed)
+        release.perform()
         for observer in observers {
             observer.responseFinished(delivered: delivered, bodyFailed: bodyFailed)
         }
     }
 }
 
-/// Something that acts at a request's milestones; the task scope is one.
+/// Something that acts at a request's milestones, such as a held durable job.
 package protocol RequestLifecycleObserver: Sendable {
     /// The handler returned (`succeeded`) or threw. Called once, before the response is written.
     func handlerFinished(succeeded: Bool)

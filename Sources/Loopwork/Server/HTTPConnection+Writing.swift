@@ -81,10 +81,11 @@ extension HTTPConnection {
     func flush() {
         guard !isClosed, !closingAfterWrites, activeStream == nil else { return }
         if responses.takeContinue() { writeContinue() }
-        if let only = responses.takeSingleReady() {
+        if var only = responses.takeSingleReady() {
             // The common case, one response ready and nothing behind it: no batch to build.
             if only.stream == nil {
-                writeWhole(only)
+                // Taken out of the slot so that, once written, the buffer is unshared and kept.
+                writeWhole(only.bytes.take() ?? [], context: only.context, closeAfter: only.closeAfter)
             } else {
                 write([only], bytes: only.bytes ?? [])
             }
@@ -103,10 +104,9 @@ extension HTTPConnection {
     ///
     /// What its completion needs waits in ``wholeWrites``, so the completion captures the
     /// connection alone and costs no closure context: writes complete in order.
-    private func writeWhole(_ slot: consuming ResponseQueue.Slot) {
+    private func writeWhole(_ bytes: consuming [UInt8], context: RequestContext?, closeAfter: Bool) {
         lastActivity = clock()
-        wholeWrites.append((slot.context, slot.closeAfter))
-        var bytes = slot.bytes.take() ?? []
+        wholeWrites.append((context, closeAfter))
         transport.write(bytes) { [self] error in
             let (context, closeAfter) = wholeWrites.removeFirst()
             context?.responseFinished(delivered: error == nil)

@@ -1,142 +1,127 @@
 import Logging
 import LoopworkUV
 
-/// One request's tasks: starts immediate tasks at once and holds the after-route and
-/// after-response batches until the request's milestones release (or discard) them. Its
-/// ``RequestContext`` reports the milestones.
-final class RequestTaskScope: RequestLifecycleObserver {
+/// Schedules one request's tasks: starts immediate tasks at once and hands the after-route and
+/// after-response ones to the request's ``RequestTasks``, which its ``RequestContext`` releases
+/// (or discards) at the milestones.
+struct RequestTaskScope: Sendable {
+    let context: RequestContext
     let supervisor: TaskSupervisor
     let environment: TaskEnvironment
-    private let state = Locked(State())
-
-    private struct State {
-        /// `nil` until the handler finished; then whether it succeeded.
-        var handlerSucceeded: Bool?
-        var responseFinished = false
-        var afterRoute = TaskList()
-        var afterResponse = TaskList()
-    }
-
-    private enum Disposition { case start, hold, discard }
-
-    init(supervisor: TaskSupervisor, environment: TaskEnvironment) {
-        self.supervisor = supervisor
-        self.environment = environment
-    }
 
     func schedule<Success: Sendable>(_ body: TaskBody, timing: TaskTiming, config: TaskConfig,
                                      origin: TaskOrigin) -> ScheduledTask<Success> {
         let effective = config.merged(over: supervisor.defaults)
         let task = TaskRecord(origin: origin, config: effective, timing: timing, body: body, environment: environment)
         supervisor.track(task)
-        let disposition: Disposition = state.withLock { state in
-            switch timing {
-            case .immediate:
-                return .start
-            case .afterRoute:
-                switch state.handlerSucceeded {
-                case nil:
-                    state.afterRoute.append(task)
-                    return .hold
-                case true?:
-                    return .start
-                case false?:
-                    return effective.runsAlways ? .start : .discard
-                }
-            case .afterResponse:
-                if state.handlerSucceeded == false && !effective.runsAlways { return .discard }
-                if state.handlerSucceeded != nil && state.responseFinished { return .start }
-                state.afterResponse.append(task)
-                return .hold
-            }
-        }
-        switch disposition {
+        switch context.withTasks({ $0.place(task) }) {
         case .start: supervisor.admit(task)
         case .hold: break
-        case .discard: discard(TaskList(task), reason: "its handler threw")
+        case .discard: TaskList(task).discard(because: "its handler threw")
         }
         return ScheduledTask(task)
     }
+}
 
-    /// The handler returned (`succeeded`) or threw. Called once, before the response is written.
-    func handlerFinished(succeeded: Bool) {
-        let release = state.withLock { state in
-            state.handlerSucceeded == nil ? Self.settleHandler(succeeded: succeeded, in: &state) : Release()
-        }
-        self.release(release, reason: "its handler threw")
-    }
+/// The tasks of one request that wait for a milestone, and the milestones as the tasks see
+/// them. Held in the ``RequestContext``'s state, so a milestone and the tasks it releases are
+/// settled in one step under one lock.
+struct RequestTasks {
+    /// `nil` until the handler finished; then whether it succeeded. A response that finished
+    /// first (a middleware answered instead) counts as a failed handler.
+    private var handlerSucceeded: Bool?
+    private var responseFinished = false
+    private var afterRoute = TaskList()
+    private var afterResponse = TaskList()
 
-    /// The response's last byte was handed to the kernel (`delivered`), or the connection failed or
-    /// closed before it could be, or (`bodyFailed`) the body's producer threw mid-stream.
-    func responseFinished(delivered: Bool, bodyFailed: Bool) {
-        let release = state.withLock { state in
-            guard !state.responseFinished else { return Release() }
-            state.responseFinished = true
-            // The server reports the handler first; a response without a finished handler (a
-            // middleware answered instead) is treated as a failed handler.
-            if state.handlerSucceeded == nil {
-                return Self.settleHandler(succeeded: false, in: &state)
+    enum Placement { case start, hold, discard }
+
+    /// Holds `task` for its batch's moment, or says to start or discard it when the moment
+    /// already passed.
+    mutating func place(_ task: TaskRecord) -> Placement {
+        switch task.timing {
+        case .immediate:
+            return .start
+        case .afterRoute:
+            switch handlerSucceeded {
+            case nil:
+                afterRoute.append(task)
+                return .hold
+            case true?:
+                return .start
+            case false?:
+                return task.config.runsAlways ? .start : .discard
             }
-            defer { state.afterResponse = TaskList() }
-            guard bodyFailed else { return Release(then: state.afterResponse) }
-            // A producer that threw mid-stream fails the request as a throwing handler does.
-            let (always, dropped) = state.afterResponse.partitioned { $0.config.runsAlways }
-            return Release(dropped: dropped, then: always)
+        case .afterResponse:
+            if handlerSucceeded == false && !task.config.runsAlways { return .discard }
+            if handlerSucceeded != nil && responseFinished { return .start }
+            afterResponse.append(task)
+            return .hold
         }
-        self.release(release, reason: bodyFailed ? "its response body failed" : "the response finished before its handler")
     }
 
-    /// What a milestone releases: tasks to start, tasks to discard, then tasks to start after them.
-    private struct Release {
-        var start = TaskList()
-        var dropped = TaskList()
-        var then = TaskList()
+    /// The handler returned (`succeeded`) or threw; reported before the response is written.
+    mutating func handlerFinished(succeeded: Bool) -> TaskRelease {
+        guard handlerSucceeded == nil else { return TaskRelease(reason: "") }
+        return settleHandler(succeeded: succeeded, reason: "its handler threw")
+    }
+
+    /// The response's last byte was handed to the kernel, or it never will be; with
+    /// `bodyFailed`, because its body's producer threw mid-stream.
+    mutating func responseFinished(bodyFailed: Bool) -> TaskRelease {
+        guard !responseFinished else { return TaskRelease(reason: "") }
+        responseFinished = true
+        if handlerSucceeded == nil {
+            return settleHandler(succeeded: false, reason: "the response finished before its handler")
+        }
+        defer { afterResponse = TaskList() }
+        guard bodyFailed else { return TaskRelease(then: afterResponse, reason: "") }
+        // A producer that threw mid-stream fails the request as a throwing handler does.
+        let (always, dropped) = afterResponse.partitioned { $0.config.runsAlways }
+        return TaskRelease(dropped: dropped, then: always, reason: "its response body failed")
     }
 
     /// Records the handler's outcome; releases the after-route tasks, discards what a failed
     /// handler drops, and releases the after-response tasks when the response already finished.
-    private static func settleHandler(succeeded: Bool, in state: inout State) -> Release {
-        state.handlerSucceeded = succeeded
-        var release = Release(start: state.afterRoute)
-        state.afterRoute = TaskList()
+    private mutating func settleHandler(succeeded: Bool, reason: String) -> TaskRelease {
+        handlerSucceeded = succeeded
+        var release = TaskRelease(start: afterRoute, reason: reason)
+        afterRoute = TaskList()
         if !succeeded {
             let (always, dropped) = release.start.partitioned { $0.config.runsAlways }
-            let (responseAlways, responseDropped) = state.afterResponse.partitioned { $0.config.runsAlways }
+            let (responseAlways, responseDropped) = afterResponse.partitioned { $0.config.runsAlways }
             release.start = always
             release.dropped = dropped
             release.dropped.append(contentsOf: responseDropped)
-            state.afterResponse = responseAlways
+            afterResponse = responseAlways
         }
-        if state.responseFinished {
-            release.then = state.afterResponse
-            state.afterResponse = TaskList()
+        if responseFinished {
+            release.then = afterResponse
+            afterResponse = TaskList()
         }
         return release
     }
+}
 
-    private func release(_ release: Release, reason: String) {
-        release.start.forEach { supervisor.admit($0) }
-        discard(release.dropped, reason: reason)
-        release.then.forEach { supervisor.admit($0) }
-    }
+/// What a milestone releases: tasks to start, tasks to discard (and why), then tasks to start
+/// after them. Performed once the request's lock is released.
+struct TaskRelease {
+    var start = TaskList()
+    var dropped = TaskList()
+    var then = TaskList()
+    let reason: String
 
-    private func discard(_ tasks: TaskList, reason: String) {
-        let tasks = tasks.partitioned { !$0.state.isFinished }.matching
-        guard !tasks.isEmpty else { return }
-        // One line for all of them: discarding is the documented default, not an error, but it
-        // must never be silent.
-        environment.logger.debug("discarded background tasks because \(reason)", metadata: [
-            "tasks": "\(tasks.map { "\($0.name) (\($0.timing))" }.joined(separator: ", "))",
-            "route": "\(environment.route ?? "-")",
-        ])
-        tasks.forEach { $0.discard() }
+    func perform() {
+        start.forEach { $0.supervisor.admit($0) }
+        dropped.discard(because: reason)
+        then.forEach { $0.supervisor.admit($0) }
     }
 }
 
 /// Tasks of one batch in scheduling order. The first is kept inline: most requests schedule
 /// one task per batch, and that costs no array.
 struct TaskList: Sendable {
-    private var first: TaskRecord?
+    private(set) var first: TaskRecord?
     private var rest: [TaskRecord] = []
 
     init() {}
@@ -175,5 +160,20 @@ struct TaskList: Sendable {
             if predicate(task) { matching.append(task) } else { others.append(task) }
         }
         return (matching, others)
+    }
+}
+
+extension TaskList {
+    /// Ends the tasks that are not finished yet as discarded, with one debug line for all.
+    func discard(because reason: String) {
+        let tasks = partitioned { !$0.state.isFinished }.matching
+        guard let environment = tasks.first?.environment else { return }
+        // One line for all of them: discarding is the documented default, not an error, but it
+        // must never be silent.
+        environment.logger.debug("discarded background tasks because \(reason)", metadata: [
+            "tasks": "\(tasks.map { "\($0.name) (\($0.timing))" }.joined(separator: ", "))",
+            "route": "\(environment.route ?? "-")",
+        ])
+        tasks.forEach { $0.discard() }
     }
 }

@@ -53,7 +53,7 @@ final class TaskRecord: ScheduledTaskProtocol {
     let config: TaskConfig
     let timing: TaskTiming
     private let body: TaskBody
-    private let environment: TaskEnvironment
+    let environment: TaskEnvironment
     let storage: Locked<TaskState>
 
     init(origin: TaskOrigin, config: TaskConfig, timing: TaskTiming, body: TaskBody, environment: TaskEnvironment) {
@@ -65,6 +65,7 @@ final class TaskRecord: ScheduledTaskProtocol {
         storage = Locked(TaskState(scheduledAt: .now))
     }
 
+    var supervisor: TaskSupervisor { environment.supervisor }
     var requestID: String { environment.requestID }
     var route: String? { environment.route }
     var state: ScheduledTaskState { storage.withLock { $0.publicState } }

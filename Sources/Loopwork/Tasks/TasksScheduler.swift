@@ -24,7 +24,7 @@ public struct TasksScheduler: Sendable {
     }
 
     /// The same for every scheduler of one request, different for each request.
-    package var requestScope: ObjectIdentifier { ObjectIdentifier(scope) }
+    package var requestScope: ObjectIdentifier { ObjectIdentifier(scope.context) }
 
     private var immediate: TasksBatch { TasksBatch(scope: scope, timing: .immediate) }
     /// Tasks that start when the handler has returned, before the response is written.
@@ -143,13 +143,10 @@ extension TasksScheduler: RequestDependency {
         guard let supervisor = context.services.service(TaskSupervisor.self) else {
             throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
         }
-        // Read before `taskScope`: the context's lock is not reentrant, and `make` runs under it.
         let environment = TaskEnvironment(supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
                                           requestID: context.requestID, route: context.route)
-        let scheduler = TasksScheduler(scope: context.taskScope {
-            RequestTaskScope(supervisor: supervisor, environment: environment)
-        })
-        return scheduler
+        // The tasks' state is the context's, so every scheduler made for the request shares it.
+        return TasksScheduler(scope: RequestTaskScope(context: context, supervisor: supervisor, environment: environment))
     }
 
     /// Refuses to start an app whose route asks for ``Tasks`` without `addTasks()`.
