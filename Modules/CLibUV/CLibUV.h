@@ -22,11 +22,6 @@ static inline uv_handle_t *loopwork_poll_as_handle(uv_poll_t *poll) { return (uv
 static inline uv_req_t *loopwork_work_as_req(uv_work_t *work) { return (uv_req_t *)work; }
 static inline uv_req_t *loopwork_fs_as_req(uv_fs_t *fs) { return (uv_req_t *)fs; }
 
-// uv_loop_configure is variadic, which Swift cannot call.
-static inline int loopwork_loop_block_sigprof(uv_loop_t *loop) {
-    return uv_loop_configure(loop, UV_LOOP_BLOCK_SIGNAL, SIGPROF);
-}
-
 // prctl is variadic, which Swift cannot call; names the calling thread for debuggers and top -H.
 static inline void loopwork_set_thread_name(const char *name) {
     prctl(PR_SET_NAME, name, 0, 0, 0);

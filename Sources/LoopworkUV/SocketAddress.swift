@@ -32,10 +32,6 @@ struct SocketAddress {
         }
     }
 
-    private static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// `host:port` of a socket address libuv filled in, or nil for other families.
     static func describe(_ storage: sockaddr_storage) -> (host: String, port: Int)? {
         var storage = storage
@@ -45,14 +41,14 @@ struct SocketAddress {
             return withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
                     uv_ip4_name(address, &buffer, buffer.count)
-                    return (text(buffer), Int(UInt16(bigEndian: address.pointee.sin_port)))
+                    return (String(nulTerminated: buffer), Int(UInt16(bigEndian: address.pointee.sin_port)))
                 }
             }
         case AF_INET6:
             return withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
                     uv_ip6_name(address, &buffer, buffer.count)
-                    return (text(buffer), Int(UInt16(bigEndian: address.pointee.sin6_port)))
+                    return (String(nulTerminated: buffer), Int(UInt16(bigEndian: address.pointee.sin6_port)))
                 }
             }
         default:

@@ -18,13 +18,9 @@ public struct UVError: Error, CustomStringConvertible, Sendable, Equatable {
         // The `_r` variants: the plain ones leak a malloc'd string for codes libuv does not know.
         var buffer = [CChar](repeating: 0, count: 128)
         uv_err_name_r(code, &buffer, buffer.count)
-        name = Self.text(buffer)
+        name = String(nulTerminated: buffer)
         uv_strerror_r(code, &buffer, buffer.count)
-        message = Self.text(buffer)
-    }
-
-    private static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        message = String(nulTerminated: buffer)
     }
 
     private init(code: Int32, name: String, message: String, operation: String) {
@@ -40,9 +36,6 @@ public struct UVError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// Whether the operation was cancelled (`UV_ECANCELED`): withdrawn work or a write cut short by close.
     public var isCancelled: Bool { code == UV_ECANCELED.rawValue }
-
-    /// Whether this is the end of a stream (`UV_EOF`).
-    public var isEndOfFile: Bool { code == UV_EOF.rawValue }
 
     /// Whether nothing exists at a path (`ENOENT`, or `ENOTDIR` when a file stands where the path
     /// needs a directory).

@@ -39,9 +39,4 @@ final class RouteTable: Sendable {
             return state.router
         }
     }
-
-    /// Late registrations are errors; they are reported when the app is next started.
-    var lateRegistrationErrors: [AppConfigurationError] {
-        state.withLock { $0.errors }
-    }
 }

@@ -49,9 +49,6 @@ package final class TaskSupervisor: AppService {
         draining.store(false, ordering: .releasing)
     }
 
-    /// The number of tasks scheduled and not yet ended.
-    package var unfinishedCount: Int { state.withLock { $0.tracked.count } }
-
     /// Every task's outcome since the app was created.
     var totals: TaskTotals { lifetime.totals }
 
