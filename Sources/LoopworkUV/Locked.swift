@@ -18,10 +18,7 @@ import Darwin
 /// product; Loopwork's public API never shows this type. The mutex itself is
 /// reached through ``LockWords`` only, whose functions are not inlined (inlinable code cannot
 /// name `pthread_mutex_t`).
-// @unchecked: `ManagedBuffer` is not Sendable, but the storage's value is only read or written
-// inside `withLock`, which holds the mutex, so no two threads ever touch it at once; the mutex
-// sits in the buffer's tail and never moves.
-public struct Locked<Value>: @unchecked Sendable {
+public struct Locked<Value> {
     @usableFromInline let storage: Storage
 
     @usableFromInline final class Storage: ManagedBuffer<Value, UInt64> {
@@ -74,3 +71,10 @@ public struct Locked<Value>: @unchecked Sendable {
         UnsafeMutableRawPointer(words).assumingMemoryBound(to: pthread_mutex_t.self)
     }
 }
+
+// @unchecked: `ManagedBuffer` is not Sendable, but the storage's value is only read or written
+// inside `withLock`, which holds the mutex, so no two threads ever touch it at once; the mutex
+// sits in the buffer's tail and never moves. Only a `Sendable` value may be shared this way: a
+// lock does not make a non-`Sendable` value (a class another thread still holds, a closure
+// capturing one) safe to hand between threads.
+extension Locked: @unchecked Sendable where Value: Sendable {}

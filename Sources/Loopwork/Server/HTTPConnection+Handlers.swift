@@ -58,12 +58,12 @@ extension HTTPConnection {
         let exchange = dispatch.exchange
         guard loop.inEventLoop else {
             // Only once the loop has stopped does a task preferring it run elsewhere.
-            if !loop.execute({ connection.withValue { $0.complete(response, for: exchange) } }) {
+            if !loop.execute({ connection.withValueCheckedInDebug { $0.complete(response, for: exchange) } }) {
                 exchange.context.responseFinished(delivered: false)
             }
             return false
         }
-        return connection.withValue { connection in
+        return connection.withValueCheckedInDebug { connection in
             connection.complete(response, for: exchange)
             // A cancelled task would carry its cancellation into the next request's handler; a
             // closed connection takes no further request; one parked task is enough.
@@ -74,7 +74,7 @@ extension HTTPConnection {
     /// Waits on the connection for its next request; `nil` when it closes first.
     private static func park(on connection: LoopBound<HTTPConnection>) async -> Dispatch? {
         await withUnsafeContinuation { continuation in
-            connection.withValue { $0.parkedHandlerTask = continuation }
+            connection.withValueCheckedInDebug { $0.parkedHandlerTask = continuation }
         }
     }
 

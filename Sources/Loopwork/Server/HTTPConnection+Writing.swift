@@ -67,7 +67,7 @@ extension HTTPConnection {
         flushScheduled = true
         let connection = LoopBound(self, on: worker.loop)
         let accepted = worker.loop.execute {
-            connection.withValue { connection in
+            connection.withValueCheckedInDebug { connection in
                 connection.flushScheduled = false
                 connection.flush()
             }

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import Foundation
 import HTTPTypes
 import Logging
@@ -125,7 +126,10 @@ final class ConnectionHarness: Sendable {
         let worker = WorkerContext(index: 0, loop: loop, responder: responder, configuration: app.configuration,
                                    services: app.services, logger: app.logger, dateCache: HTTPDateCache())
         let clock = clock
-        parts = LoopBound(Parts(), on: loop)
+        // Boxed on the loop, as a loop-bound value must be.
+        parts = await withCheckedContinuation { continuation in
+            _ = loop.execute { continuation.resume(returning: LoopBound(Parts(), on: loop)) }
+        }
         await onLoop { parts in
             let connection = HTTPConnection(id: 1, transport: parts.transport, worker: worker, clock: { clock.now }) { _ in }
             parts.connection = connection

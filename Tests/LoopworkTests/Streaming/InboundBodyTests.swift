@@ -5,9 +5,19 @@ import Testing
 /// The request-body buffer on its own: what the connection appends, what a reader takes.
 @Suite("InboundBody")
 struct InboundBodyTests {
-    private final class NoDelegate: InboundBodyDelegate {
+    private final class NoDelegate: InboundBodyDelegate, Sendable {
         func bodyWantsContinue(_ body: InboundBody) {}
         func bodyWasRead(_ body: InboundBody) {}
+    }
+
+    /// A body made on `loop`, as the connection makes one: it holds its delegate loop-bound.
+    private func makeBody(declaredLength: Int?, on loop: EventLoop, delegate: NoDelegate) async -> InboundBody {
+        await withCheckedContinuation { continuation in
+            _ = loop.execute {
+                continuation.resume(returning: InboundBody(declaredLength: declaredLength, expectsContinue: false,
+                                                           loop: loop, delegate: delegate))
+            }
+        }
     }
 
     private func append(_ text: String, to body: InboundBody) {
@@ -19,7 +29,7 @@ struct InboundBodyTests {
     @Test func aBodyRefusedForItsDeclaredLengthDropsWhatIsBuffered() async throws {
         let loop = try EventLoop(name: "inbound-body-test")
         let delegate = NoDelegate()
-        let body = InboundBody(declaredLength: 10, expectsContinue: false, loop: loop, delegate: delegate)
+        let body = await makeBody(declaredLength: 10, on: loop, delegate: delegate)
         append("01234", to: body)
         #expect(body.bufferedBytes == 5)
         await #expect(throws: HTTPError.self) { try await body.next(limit: 4) }
@@ -37,7 +47,7 @@ struct InboundBodyTests {
     @Test func collectingDoesNotReserveWhatTheClientOnlyDeclared() async throws {
         let loop = try EventLoop(name: "inbound-body-test")
         let delegate = NoDelegate()
-        let body = InboundBody(declaredLength: 100_000_000_000_000_000, expectsContinue: false, loop: loop, delegate: delegate)
+        let body = await makeBody(declaredLength: 100_000_000_000_000_000, on: loop, delegate: delegate)
         append("abc", to: body)
         body.fail(.clientDisconnected)
         await #expect(throws: RequestBodyError.clientDisconnected) { try await body.collect(limit: Int.max) }
@@ -47,7 +57,7 @@ struct InboundBodyTests {
     @Test func aBodyRefusedForAChunkPastTheLimitDropsWhatIsBuffered() async throws {
         let loop = try EventLoop(name: "inbound-body-test")
         let delegate = NoDelegate()
-        let body = InboundBody(declaredLength: nil, expectsContinue: false, loop: loop, delegate: delegate)
+        let body = await makeBody(declaredLength: nil, on: loop, delegate: delegate)
         append("012", to: body)
         append("345", to: body)
         #expect(try await body.next(limit: 4) == Array("012".utf8))
