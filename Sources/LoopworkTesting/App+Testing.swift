@@ -23,7 +23,7 @@ extension App {
     ) async throws -> Result {
         let running: RunningApp
         let client: any TestClient
-        switch mode {
+        switch mode.kind {
         case .router:
             running = try await startWithoutListening()
             client = RouterTestClient(running: running)

@@ -55,10 +55,27 @@ extension TestClient {
     }
 }
 
-/// How ``App/test(_:_:)`` reaches the app.
-public enum TestingMode: Sendable {
+/// How ``App/test(_:_:)`` reaches the app: `.router` or `.live`.
+///
+/// A struct with static members rather than an enum, as Hummingbird's is, so that a mode can be
+/// added without breaking a `switch` in user code.
+public struct TestingMode: Sendable, Hashable, CustomStringConvertible {
+    enum Kind: Hashable {
+        case router
+        case live
+    }
+
+    let kind: Kind
+
     /// Straight into the request pipeline, no socket: fast, for handler logic.
-    case router
+    public static let router = TestingMode(kind: .router)
     /// A real server on an ephemeral port on 127.0.0.1, reached over TCP.
-    case live
+    public static let live = TestingMode(kind: .live)
+
+    public var description: String {
+        switch kind {
+        case .router: "router"
+        case .live: "live"
+        }
+    }
 }
