@@ -100,9 +100,16 @@ let package = Package(
             exclude: ["Static"],
             swiftSettings: strictSettings
         ),
+        // What the test targets share (the `Gate` they await instead of sleeping); not a product.
+        .target(
+            name: "LoopworkTestSupport",
+            dependencies: ["LoopworkUV"],
+            path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "LoopworkUVTests",
-            dependencies: ["LoopworkUV"],
+            dependencies: ["LoopworkUV", "LoopworkTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -133,6 +140,7 @@ let package = Package(
             name: "LoopworkTests",
             dependencies: [
                 "Loopwork",
+                "LoopworkTestSupport",
                 "LoopworkTesting",
                 "LoopworkUV",
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import Foundation
 import HTTPTypes
 import Loopwork

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
 #if canImport(Glibc)

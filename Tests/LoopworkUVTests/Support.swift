@@ -3,30 +3,6 @@ import LoopworkUV
 import Glibc
 #endif
 
-/// A one-shot signal awaited by async tests, opened from any thread.
-final class Gate: Sendable {
-    private let state = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let isOpen = state.withLock { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
-            }
-            if isOpen { continuation.resume() }
-        }
-    }
-}
-
 /// A gate that blocks a thread (a pool thread in these tests) until opened.
 final class BlockingGate: @unchecked Sendable {
     // @unchecked: `isOpen` is guarded by `mutex`, waited on with `condition`.

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import Foundation
 @testable import Loopwork
 import LoopworkUV

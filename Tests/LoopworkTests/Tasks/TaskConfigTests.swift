@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import Loopwork
 import Testing
 

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import Logging
 import Loopwork
 import LoopworkUV

@@ -1,3 +1,4 @@
+import LoopworkTestSupport
 import HTTPTypes
 import Loopwork
 import LoopworkTesting
