@@ -10,7 +10,7 @@ public import Logging
 /// ```swift
 /// let app = App(configuration: AppConfiguration(port: 8080))
 /// app.get("/hello") { "Hello, World!" }
-/// try app.run()
+/// try app.runUntilSignalled()
 /// ```
 public final class App: RouteRegistering, Sendable {
     /// How the app listens; fixed when the app is created.

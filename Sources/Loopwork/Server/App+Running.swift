@@ -56,8 +56,9 @@ extension App {
     }
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully and returns. Blocks the
-    /// calling thread; from async code use the `async` overload or a `ServiceGroup`.
-    public func run() throws {
+    /// calling thread: for `main.swift`. From async code use the `async` overload, or run the
+    /// app in a `ServiceGroup`, whose ``run()`` leaves the signals to the group.
+    public func runUntilSignalled() throws {
         let finished = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<Void, any Error>>(.success(()))
         Task {
@@ -73,6 +74,8 @@ extension App {
     }
 
     /// Serves until SIGINT or SIGTERM arrives, then shuts down gracefully.
+    ///
+    /// The same as the blocking overload, without blocking a thread.
     public func runUntilSignalled() async throws {
         let running = try await start()
         let loop = running.runtime.loops[0]
@@ -105,6 +108,9 @@ extension App {
 extension App: Service {
     /// Runs the app as a swift-service-lifecycle `Service`: serves until the group's graceful
     /// shutdown (or task cancellation), then shuts down gracefully.
+    ///
+    /// Watches no signals itself: the `ServiceGroup`'s `gracefulShutdownSignals` decide. To serve
+    /// until SIGINT or SIGTERM without a group, use `runUntilSignalled()`.
     public func run() async throws {
         let running = try await start()
         await withTaskCancellationHandler {
