@@ -9,7 +9,8 @@ import LoopworkUV
 /// connection, request after request runs in the same task, in frames already allocated.
 /// Requests that arrive while the parked task is busy (pipelined requests whose handlers
 /// suspend) get a task of their own, so handlers still run concurrently; a task that finishes
-/// while another is parked ends.
+/// while another is parked ends. A worker parks at most `WorkerContext.maxParkedHandlerTasks`:
+/// a parked task keeps its slabs, and idle connections must not each hold them.
 extension HTTPConnection {
     /// A request on its way to a handler, with what its answer needs.
     struct Dispatch: Sendable {
@@ -22,6 +23,7 @@ extension HTTPConnection {
     func run(_ dispatch: Dispatch) {
         if let parked = parkedHandlerTask {
             parkedHandlerTask = nil
+            worker.releaseParking()
             parked.resume(returning: dispatch)
             return
         }
@@ -68,6 +70,7 @@ extension HTTPConnection {
             // A cancelled task would carry its cancellation into the next request's handler; a
             // closed connection takes no further request; one parked task is enough.
             return !Task.isCancelled && !connection.isClosed && connection.parkedHandlerTask == nil
+                && connection.worker.reserveParking()
         }
     }
 
@@ -80,6 +83,8 @@ extension HTTPConnection {
 
     /// Ends the parked task, if any: the connection takes no further request.
     func releaseParkedHandlerTask() {
-        parkedHandlerTask.take()?.resume(returning: nil)
+        guard let parked = parkedHandlerTask.take() else { return }
+        worker.releaseParking()
+        parked.resume(returning: nil)
     }
 }

@@ -15,6 +15,13 @@ final class WorkerContext: Sendable {
     let logger: Logger
     let host: LoopExecutionHost
     private let requestCounter = Atomic<UInt64>(0)
+    /// Handler tasks parked on this worker's connections (see `HTTPConnection.run(_:)`). Touched
+    /// on the loop only; an atomic because the context is shared.
+    private let parkedHandlerTasks = Atomic(0)
+    /// A parked task keeps the slabs its deepest request took (about 12 KiB for the demo's
+    /// routes): without a bound, every idle keep-alive connection would hold them. Past it, a
+    /// connection's next request gets a task of its own, as every request once did.
+    static let maxParkedHandlerTasks = 128
     private let shuttingDown = Atomic(false)
 
     /// Set once shutdown begins: responses then carry `Connection: close`. Read for every
@@ -40,6 +47,21 @@ final class WorkerContext: Sendable {
         self.services = services
         self.logger = logger
         self.host = LoopExecutionHost(loop: loop)
+    }
+
+    /// Takes one of the worker's parking places for a handler task; `false` when all are taken.
+    func reserveParking() -> Bool {
+        guard parkedHandlerTasks.load(ordering: .relaxed) < Self.maxParkedHandlerTasks else { return false }
+        parkedHandlerTasks.add(1, ordering: .relaxed)
+        return true
+    }
+
+    /// How many of the worker's connections have a handler task parked.
+    var parkedHandlerTaskCount: Int { parkedHandlerTasks.load(ordering: .relaxed) }
+
+    /// Gives back a place ``reserveParking()`` took.
+    func releaseParking() {
+        parkedHandlerTasks.subtract(1, ordering: .relaxed)
     }
 
     /// A short id unique within the process: worker index and a per-worker counter, in base 36

@@ -19,6 +19,27 @@ struct ConnectionHandlerTaskTests {
 
     private func request(_ path: String) -> String { "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n" }
 
+    @Test func aWorkerParksABoundedNumberOfHandlerTasks() async throws {
+        let app = App(configuration: AppConfiguration(workers: 1))
+        app.get("/") { () -> String in "ok" }
+        let harness = try await ConnectionHarness(app: app)
+        let worker = await harness.withConnection { _, connection in connection.worker }
+        #expect(worker.parkedHandlerTaskCount == 0)
+        await harness.send(request("/"))
+        await harness.waitForOutput("\r\n\r\nok")
+        // The task that answered parks once its answer is queued, on the loop, after the write.
+        let parked = await harness.withConnection { _, connection in connection.parkedHandlerTask != nil }
+        #expect(parked)
+        #expect(worker.parkedHandlerTaskCount == 1)
+        // The remaining places, then none: the next task would end instead of parking.
+        for _ in 1..<WorkerContext.maxParkedHandlerTasks { #expect(worker.reserveParking()) }
+        #expect(!worker.reserveParking())
+        for _ in 1..<WorkerContext.maxParkedHandlerTasks { worker.releaseParking() }
+        #expect(await harness.closeAndCheckReleased())
+        #expect(worker.parkedHandlerTaskCount == 0)
+        await harness.shutdown()
+    }
+
     @Test func aHandlerThatCancelsItsTaskDoesNotCancelTheNextRequestsHandler() async throws {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.get("/cancel-own-task") { () -> String in
