@@ -1,5 +1,5 @@
-/// What a handler declares to schedule background tasks; resolves to the request's
-/// ``TasksScheduler``.
+/// Schedules one request's background tasks: immediate ones with `schedule(fn, args...)`,
+/// later ones through ``afterRoute`` and ``afterResponse``.
 ///
 /// ```swift
 /// app.post("/orders") { (order: JSONBody<Order>, tasks: Tasks) in
@@ -8,15 +8,11 @@
 ///     return ["status": "ok"]
 /// }
 /// ```
-public typealias Tasks = TasksScheduler
-
-/// Schedules one request's background tasks: immediate ones with `schedule(fn, args...)`,
-/// later ones through ``afterRoute`` and ``afterResponse``.
 ///
-/// Every dependency of a request that asks for ``Tasks`` gets the same scheduler. Tasks outlive
+/// Every dependency of a request that asks for `Tasks` gets the same scheduler. Tasks outlive
 /// their request; nothing is ever awaited by it. Requires `app.addTasks()`: an app whose route
-/// asks for ``Tasks`` without it refuses to start.
-public struct TasksScheduler: Sendable {
+/// asks for `Tasks` without it refuses to start.
+public struct Tasks: Sendable {
     let scope: RequestTaskScope
 
     init(scope: RequestTaskScope) {
@@ -69,7 +65,7 @@ public struct TasksScheduler: Sendable {
     }
 }
 
-/// The tasks of one timing, ``TasksScheduler/afterRoute`` or ``TasksScheduler/afterResponse``;
+/// The tasks of one timing, ``Tasks/afterRoute`` or ``Tasks/afterResponse``;
 /// the same API as the scheduler.
 ///
 /// Tasks start in the order scheduled and run concurrently. A task added after its batch
@@ -99,7 +95,7 @@ public struct TasksBatch: Sendable {
                        origin: TaskOrigin(fileID: fileID, line: line))
     }
 
-    /// A configured task definition for this batch; see ``TasksScheduler/task(name:shield:onError:always:)``.
+    /// A configured task definition for this batch; see ``Tasks/task(name:shield:onError:always:)``.
     public func task(name: String? = nil, shield: Bool? = nil, onError: TaskErrorHandler? = nil,
                      always: Bool? = nil) -> TaskDefinition {
         TaskDefinition(scope: scope, timing: timing,
@@ -136,9 +132,9 @@ public struct TaskDefinition: Sendable {
     }
 }
 
-extension TasksScheduler: RequestDependency {
+extension Tasks: RequestDependency {
     /// The request's scheduler, created on first use and shared by every dependency of the request.
-    public static func resolve(from request: Request) async throws -> TasksScheduler {
+    public static func resolve(from request: Request) async throws -> Tasks {
         let context = request.context
         guard let supervisor = context.services.service(TaskSupervisor.self) else {
             throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
@@ -146,7 +142,7 @@ extension TasksScheduler: RequestDependency {
         let environment = TaskEnvironment(supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
                                           requestID: context.requestID, route: context.route)
         // The tasks' state is the context's, so every scheduler made for the request shares it.
-        return TasksScheduler(scope: RequestTaskScope(context: context, supervisor: supervisor, environment: environment))
+        return Tasks(scope: RequestTaskScope(context: context, supervisor: supervisor, environment: environment))
     }
 
     /// Refuses to start an app whose route asks for ``Tasks`` without `addTasks()`.
