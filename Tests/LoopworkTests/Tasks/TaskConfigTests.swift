@@ -41,7 +41,7 @@ struct TaskConfigTests {
         try await overridden.value
     }
 
-    @Test func aDefinitionIsReusable() async throws {
+    @Test func aConfiguredBatchIsReusable() async throws {
         let harness = TaskHarness()
         let (_, tasks) = try await harness.scheduler()
         let audit = tasks.task(name: "audit")
@@ -52,6 +52,26 @@ struct TaskConfigTests {
         #expect(first.name == "audit" && second.name == "audit")
         #expect(audit.timing == .immediate)
         #expect(tasks.afterRoute.task().timing == .afterRoute)
+    }
+
+    @Test func configuringABatchAgainOverridesOnlyWhatIsSet() async throws {
+        let harness = TaskHarness(config: TaskConfig(always: true))
+        let (request, tasks) = try await harness.scheduler()
+        let audit = tasks.afterRoute.task(name: "audit", shield: true)
+        let refined = audit.task(shield: false, always: false)
+        #expect(refined.timing == .afterRoute)
+        #expect(refined.config.name == "audit")
+        #expect(refined.config.shield == false)
+        #expect(audit.config.shield == true)
+        #expect(tasks.afterRoute.config.name == nil)
+        let kept = audit.schedule({ () async in })
+        let dropped = refined.schedule({ () async in })
+        request.context.handlerFinished(succeeded: false)
+        try await kept.value
+        #expect(kept.name == "audit")
+        #expect(kept.config.runsAlways)
+        await #expect(throws: TaskDiscardedError.self) { try await dropped.value }
+        #expect(dropped.state == .discarded)
     }
 
     @Test func excessTasksWaitInFIFOOrderAndNoneIsDropped() async throws {
