@@ -63,7 +63,7 @@ struct HTTPFieldSectionDecoder {
             let valueBytes = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             // ASCII values go through String(decoding:), which is much cheaper than HTTPTypes' generic byte path;
             // obs-text keeps its raw bytes (not valid UTF-8 in general) through the byte initializer.
-            let field = highBits < 0x80
+            let field = highBits & ByteClass.highBit == 0
                 ? HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
                 : HTTPField(name: name, value: valueBytes)
             if interpret && special != .none {
@@ -193,11 +193,11 @@ struct HTTPFieldSectionDecoder {
     ) {
         var index = start
         while index < end {
-            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == 0x2C {
+            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == ByteClass.comma {
                 index &+= 1
             }
             let elementStart = index
-            while index < end, bytes[index] != 0x2C { index &+= 1 }
+            while index < end, bytes[index] != ByteClass.comma { index &+= 1 }
             var elementEnd = index
             while elementEnd > elementStart,
                 bytes[elementEnd &- 1] == ByteClass.sp || bytes[elementEnd &- 1] == ByteClass.htab {

@@ -51,11 +51,11 @@ enum HTTPHeadDecoder {
         _ bytes: UnsafeRawBufferPointer, at index: Int, end: Int
     ) throws(HTTPParseError) -> HTTPVersion {
         guard end &- index >= 10 else { throw HTTPParseError(.malformedHTTPVersion) }
-        guard bytes[index] == 0x48, bytes[index &+ 1] == 0x54, bytes[index &+ 2] == 0x54,
-            bytes[index &+ 3] == 0x50, bytes[index &+ 4] == 0x2F, bytes[index &+ 6] == 0x2E
+        // The name is case-sensitive (RFC 9112 §2.3), unlike the field names compared with `equalsLowercase`.
+        guard bytes.equals("HTTP/", at: index), bytes[index &+ 6] == ByteClass.dot
         else { throw HTTPParseError(.malformedHTTPVersion) }
-        let major = bytes[index &+ 5] &- 0x30
-        let minor = bytes[index &+ 7] &- 0x30
+        let major = bytes[index &+ 5] &- ByteClass.zero
+        let minor = bytes[index &+ 7] &- ByteClass.zero
         guard major < 10, minor < 10 else { throw HTTPParseError(.malformedHTTPVersion) }
         guard bytes[index &+ 8] == ByteClass.cr, bytes[index &+ 9] == ByteClass.lf else {
             throw HTTPParseError(.malformedRequestLine)
@@ -81,7 +81,7 @@ enum HTTPHeadDecoder {
             return (target, target)
         }
         if first == ByteClass.slash { return (hostAuthority, target) }
-        if first == 0x2A && end &- start == 1 {
+        if first == ByteClass.asterisk && end &- start == 1 {
             guard method == .options else { throw HTTPParseError(.asteriskFormRequiresOptions) }
             return (hostAuthority, target)
         }
@@ -89,7 +89,7 @@ enum HTTPHeadDecoder {
         var index = start
         guard ByteClass.isAlpha(first) else { throw HTTPParseError(.invalidRequestTarget) }
         while index < end, ByteClass.isSchemeChar(bytes[index]) { index &+= 1 }
-        guard end &- index > 3, bytes[index] == 0x3A, bytes[index &+ 1] == 0x2F, bytes[index &+ 2] == 0x2F else {
+        guard end &- index > 3, bytes.equals("://", at: index) else {
             throw HTTPParseError(.invalidRequestTarget)
         }
         index &+= 3
