@@ -8,8 +8,9 @@ import Darwin
 
 /// Byte classification used on the hot path; bitmaps in constants avoid a lazily initialised global table.
 ///
-/// The codec compares bytes with these names rather than hex literals.
-enum ByteClass {
+/// The codec compares bytes with these names rather than hex literals; `package` only where the framework
+/// shares a helper, so there is one hex decoder.
+package enum ByteClass {
     static let htab: UInt8 = 0x09
     static let lf: UInt8 = 0x0A
     static let cr: UInt8 = 0x0D
@@ -89,13 +90,13 @@ enum ByteClass {
         byte > sp && byte < del && byte != hash
     }
 
-    /// The value of a hexadecimal digit, or nil.
+    /// The value of a hexadecimal digit (either case), or nil; also decodes the framework's percent-escapes.
     @inline(__always)
-    static func hexValue(_ byte: UInt8) -> Int? {
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
-        case zero...nine: return Int(byte &- zero)
-        case uppercaseA...uppercaseF: return Int(byte &- uppercaseA &+ 10)
-        case lowercaseA...lowercaseF: return Int(byte &- lowercaseA &+ 10)
+        case zero...nine: return byte &- zero
+        case uppercaseA...uppercaseF: return byte &- uppercaseA &+ 10
+        case lowercaseA...lowercaseF: return byte &- lowercaseA &+ 10
         default: return nil
         }
     }

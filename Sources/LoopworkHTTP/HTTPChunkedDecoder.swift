@@ -43,7 +43,7 @@ struct HTTPChunkedDecoder {
             case .sizeFirstDigit, .size:
                 if let digit = ByteClass.hexValue(byte) {
                     guard size <= (Int.max >> 4) else { throw HTTPParseError(.chunkSizeOverflow) }
-                    size = size &<< 4 | digit
+                    size = size &<< 4 | Int(digit)
                     if size > limits.maxBodySize &- total {
                         throw HTTPParseError(.bodyTooLarge)
                     }
