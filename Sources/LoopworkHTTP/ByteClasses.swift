@@ -7,24 +7,47 @@ import Darwin
 #endif
 
 /// Byte classification used on the hot path; bitmaps in constants avoid a lazily initialised global table.
-enum ByteClass {
-    static let cr: UInt8 = 0x0D
-    static let lf: UInt8 = 0x0A
-    static let sp: UInt8 = 0x20
+///
+/// The codec compares bytes with these names rather than hex literals; `package` only where the framework
+/// shares a helper, so there is one hex decoder.
+package enum ByteClass {
     static let htab: UInt8 = 0x09
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+    static let sp: UInt8 = 0x20
+    static let dquote: UInt8 = 0x22
+    static let hash: UInt8 = 0x23
+    static let percent: UInt8 = 0x25
+    static let asterisk: UInt8 = 0x2A
+    static let plus: UInt8 = 0x2B
+    static let comma: UInt8 = 0x2C
+    static let hyphen: UInt8 = 0x2D
+    static let dot: UInt8 = 0x2E
+    static let slash: UInt8 = 0x2F
+    static let zero: UInt8 = 0x30
+    static let nine: UInt8 = 0x39
     static let colon: UInt8 = 0x3A
     static let semicolon: UInt8 = 0x3B
     static let equals: UInt8 = 0x3D
-    static let dquote: UInt8 = 0x22
-    static let backslash: UInt8 = 0x5C
-    static let percent: UInt8 = 0x25
-    static let dot: UInt8 = 0x2E
-    static let slash: UInt8 = 0x2F
     static let question: UInt8 = 0x3F
+    static let uppercaseA: UInt8 = 0x41
+    static let uppercaseF: UInt8 = 0x46
+    static let uppercaseZ: UInt8 = 0x5A
     static let openBracket: UInt8 = 0x5B
+    static let backslash: UInt8 = 0x5C
     static let closeBracket: UInt8 = 0x5D
-    static let zero: UInt8 = 0x30
+    static let lowercaseA: UInt8 = 0x61
+    static let lowercaseF: UInt8 = 0x66
     static let lowercaseV: UInt8 = 0x76
+    static let lowercaseZ: UInt8 = 0x7A
+    static let del: UInt8 = 0x7F
+    /// The bit an ASCII letter's lowercase form adds to its uppercase one.
+    static let letterCaseBit: UInt8 = 0x20
+    /// The bit every non-ASCII byte (obs-text in a field value) has set.
+    static let highBit: UInt8 = 0x80
+
+    // The two classes below are bitmaps, one bit per byte value in two 64-bit words (bytes 0-63, 64-127);
+    // they are built from the character lists in their comments, where a name per byte would not help.
 
     /// RFC 9110 tchar: `!#$%&'*+-.^_`|~`, digits and letters.
     @inline(__always)
@@ -58,29 +81,29 @@ enum ByteClass {
     /// field-vchar, SP and HTAB (obs-text included); excludes CR, LF, NUL, DEL and other controls.
     @inline(__always)
     static func isFieldValue(_ byte: UInt8) -> Bool {
-        (byte >= 0x20 && byte != 0x7F) || byte == 0x09
+        (byte >= sp && byte != del) || byte == htab
     }
 
     /// Visible ASCII allowed in a request-target (no fragment, no controls, no obs-text).
     @inline(__always)
     static func isTargetChar(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F && byte != 0x23
+        byte > sp && byte < del && byte != hash
     }
 
-    /// The value of a hexadecimal digit, or nil.
+    /// The value of a hexadecimal digit (either case), or nil; also decodes the framework's percent-escapes.
     @inline(__always)
-    static func hexValue(_ byte: UInt8) -> Int? {
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
-        case 0x30...0x39: return Int(byte &- 0x30)
-        case 0x41...0x46: return Int(byte &- 0x41 &+ 10)
-        case 0x61...0x66: return Int(byte &- 0x61 &+ 10)
+        case zero...nine: return byte &- zero
+        case uppercaseA...uppercaseF: return byte &- uppercaseA &+ 10
+        case lowercaseA...lowercaseF: return byte &- lowercaseA &+ 10
         default: return nil
         }
     }
 
     @inline(__always)
     static func lower(_ byte: UInt8) -> UInt8 {
-        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+        (byte >= uppercaseA && byte <= uppercaseZ) ? byte | letterCaseBit : byte
     }
 }
 
@@ -98,6 +121,18 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
+    /// Exact comparison of the bytes at `offset` with an ASCII literal; the caller checks that they are in bounds.
+    @inline(__always)
+    func equals(_ literal: StaticString, at offset: Int) -> Bool {
+        let lit = literal.utf8Start
+        var index = 0
+        while index < literal.utf8CodeUnitCount {
+            if self[offset &+ index] != lit[index] { return false }
+            index &+= 1
+        }
+        return true
+    }
+
     /// Index of the first LF at or after `from` before `end`, found with memchr.
     @inline(__always)
     func firstLF(from: Int, end: Int) -> Int? {
@@ -110,14 +145,14 @@ extension UnsafeRawBufferPointer {
 extension ByteClass {
     @inline(__always)
     static func isAlpha(_ byte: UInt8) -> Bool {
-        let lowered = byte | 0x20
-        return lowered >= 0x61 && lowered <= 0x7A
+        let lowered = byte | letterCaseBit
+        return lowered >= lowercaseA && lowered <= lowercaseZ
     }
 
     /// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     @inline(__always)
     static func isSchemeChar(_ byte: UInt8) -> Bool {
-        isAlpha(byte) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2D || byte == 0x2E
+        isAlpha(byte) || isDigit(byte) || byte == plus || byte == hyphen || byte == dot
     }
 }
 
@@ -131,18 +166,19 @@ extension ByteClass {
     @inline(__always)
     static func skipFieldValueWords(_ bytes: UnsafeRawBufferPointer, from index: inout Int, limit: Int) -> UInt8 {
         guard let base = bytes.baseAddress else { return 0 }
+        // A copy of one byte in every lane, and the high bit of every lane.
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         var seen: UInt64 = 0
         while index &+ 8 <= limit {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let below20 = (word &- ones &* 0x20) & ~word & highs
-            let flipped = word ^ (ones &* 0x7F)
+            let belowSP = (word &- ones &* UInt64(sp)) & ~word & highs
+            let flipped = word ^ (ones &* UInt64(del))
             let isDEL = (flipped &- ones) & ~flipped & highs
-            if below20 | isDEL != 0 { break }
+            if belowSP | isDEL != 0 { break }
             seen |= word
             index &+= 8
         }
-        return (seen & highs) == 0 ? 0 : 0x80
+        return (seen & highs) == 0 ? 0 : highBit
     }
 }

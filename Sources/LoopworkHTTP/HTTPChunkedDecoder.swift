@@ -42,14 +42,14 @@ struct HTTPChunkedDecoder {
             switch step {
             case .sizeFirstDigit, .size:
                 if let digit = ByteClass.hexValue(byte) {
-                    guard size <= (Int.max >> 4) else { throw .badRequest("chunk size overflow") }
-                    size = size &<< 4 | digit
+                    guard size <= (Int.max >> 4) else { throw HTTPParseError(.chunkSizeOverflow) }
+                    size = size &<< 4 | Int(digit)
                     if size > limits.maxBodySize &- total {
-                        throw HTTPParseError(status: .contentTooLarge, reason: "body larger than allowed")
+                        throw HTTPParseError(.bodyTooLarge)
                     }
                     step = .size
                 } else if step == .sizeFirstDigit {
-                    throw .badRequest("invalid chunk size")
+                    throw HTTPParseError(.invalidChunkSize)
                 } else if byte == ByteClass.cr {
                     step = .sizeLF
                 } else if byte == ByteClass.semicolon {
@@ -59,13 +59,13 @@ struct HTTPChunkedDecoder {
                     try countExtensionByte(limits)
                     step = .extensionSpace
                 } else {
-                    throw .badRequest("invalid chunk size")
+                    throw HTTPParseError(.invalidChunkSize)
                 }
             case .extensionSpace, .extensionNameStart, .extensionName, .extensionNameSpace, .extensionValueStart,
                 .extensionToken, .extensionQuoted, .extensionQuotedPair, .extensionQuotedEnd:
                 try advanceExtension(byte, limits)
             case .sizeLF:
-                guard byte == ByteClass.lf else { throw .badRequest("chunk size line not terminated by CRLF") }
+                guard byte == ByteClass.lf else { throw HTTPParseError(.chunkSizeLineNotTerminatedByCRLF) }
                 extensionLength = 0
                 if size == 0 {
                     step = .sizeFirstDigit
@@ -75,10 +75,10 @@ struct HTTPChunkedDecoder {
                 total &+= size
                 step = .data
             case .dataCR:
-                guard byte == ByteClass.cr else { throw .badRequest("chunk data not followed by CRLF") }
+                guard byte == ByteClass.cr else { throw HTTPParseError(.chunkDataNotFollowedByCRLF) }
                 step = .dataLF
             case .dataLF:
-                guard byte == ByteClass.lf else { throw .badRequest("chunk data not followed by CRLF") }
+                guard byte == ByteClass.lf else { throw HTTPParseError(.chunkDataNotFollowedByCRLF) }
                 step = .sizeFirstDigit
             case .data:
                 break
@@ -87,8 +87,6 @@ struct HTTPChunkedDecoder {
         return .needMore
     }
 
-    private static let invalidExtension = HTTPParseError.badRequest("invalid chunk extension")
-
     /// One byte of a chunk extension. The grammar is enforced exactly, not skipped to CR: an unclosed quoted
     /// string, an empty name or a stray byte is where two parsers stop agreeing on where the chunk data starts.
     private mutating func advanceExtension(_ byte: UInt8, _ limits: HTTPParserLimits) throws(HTTPParseError) {
@@ -96,7 +94,7 @@ struct HTTPChunkedDecoder {
         if byte == ByteClass.cr {
             // The line ends only after a whole name or value; BWS is allowed before ";" and "=", not at the end.
             guard step == .extensionName || step == .extensionToken || step == .extensionQuotedEnd else {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
             step = .sizeLF
             return
@@ -107,13 +105,13 @@ struct HTTPChunkedDecoder {
             if byte == ByteClass.semicolon {
                 step = .extensionNameStart
             } else if !isSpace {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionNameStart:
             if ByteClass.isToken(byte) {
                 step = .extensionName
             } else if !isSpace {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionName, .extensionNameSpace:
             if byte == ByteClass.equals {
@@ -123,7 +121,7 @@ struct HTTPChunkedDecoder {
             } else if isSpace {
                 step = .extensionNameSpace
             } else if step == .extensionNameSpace || !ByteClass.isToken(byte) {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionValueStart:
             if ByteClass.isToken(byte) {
@@ -131,7 +129,7 @@ struct HTTPChunkedDecoder {
             } else if byte == ByteClass.dquote {
                 step = .extensionQuoted
             } else if !isSpace {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionToken, .extensionQuotedEnd:
             if byte == ByteClass.semicolon {
@@ -139,7 +137,7 @@ struct HTTPChunkedDecoder {
             } else if isSpace {
                 step = .extensionSpace
             } else if step == .extensionQuotedEnd || !ByteClass.isToken(byte) {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionQuoted:
             // qdtext is a field-value byte other than DQUOTE and backslash (RFC 9110 §5.6.4).
@@ -148,10 +146,10 @@ struct HTTPChunkedDecoder {
             } else if byte == ByteClass.backslash {
                 step = .extensionQuotedPair
             } else if !ByteClass.isFieldValue(byte) {
-                throw Self.invalidExtension
+                throw HTTPParseError(.invalidChunkExtension)
             }
         case .extensionQuotedPair:
-            guard ByteClass.isFieldValue(byte) else { throw Self.invalidExtension }
+            guard ByteClass.isFieldValue(byte) else { throw HTTPParseError(.invalidChunkExtension) }
             step = .extensionQuoted
         case .sizeFirstDigit, .size, .sizeLF, .data, .dataCR, .dataLF:
             break
@@ -161,6 +159,6 @@ struct HTTPChunkedDecoder {
     @inline(__always)
     private mutating func countExtensionByte(_ limits: HTTPParserLimits) throws(HTTPParseError) {
         extensionLength &+= 1
-        if extensionLength > limits.maxChunkExtensionLength { throw .badRequest("chunk extension too long") }
+        if extensionLength > limits.maxChunkExtensionLength { throw HTTPParseError(.chunkExtensionTooLong) }
     }
 }

@@ -48,7 +48,7 @@ struct HTTPFieldSectionDecoder {
             }
             guard bytes[index] == ByteClass.cr, bytes[index &+ 1] == ByteClass.lf else {
                 throw bytes[index] == ByteClass.cr
-                    ? .badRequest("bare CR in field value") : .badRequest("invalid character in field value")
+                    ? HTTPParseError(.bareCRInFieldValue) : HTTPParseError(.invalidFieldValueCharacter)
             }
             var valueEnd = index
             while valueEnd > valueStart, bytes[valueEnd &- 1] == ByteClass.sp || bytes[valueEnd &- 1] == ByteClass.htab {
@@ -57,13 +57,13 @@ struct HTTPFieldSectionDecoder {
             index &+= 2
             count &+= 1
             if count > maxCount {
-                throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "too many header fields")
+                throw HTTPParseError(.tooManyFields)
             }
             let (name, special) = names.lookup(bytes, offset: nameStart, count: nameEnd &- nameStart)
             let valueBytes = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             // ASCII values go through String(decoding:), which is much cheaper than HTTPTypes' generic byte path;
             // obs-text keeps its raw bytes (not valid UTF-8 in general) through the byte initializer.
-            let field = highBits < 0x80
+            let field = highBits & ByteClass.highBit == 0
                 ? HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
                 : HTTPField(name: name, value: valueBytes)
             if interpret && special != .none {
@@ -75,11 +75,11 @@ struct HTTPFieldSectionDecoder {
 
     private static func nameError(_ stop: UInt8, atStart: Bool) -> HTTPParseError {
         if stop == ByteClass.sp || stop == ByteClass.htab {
-            return .badRequest(atStart ? "obsolete line folding" : "whitespace before colon")
+            return HTTPParseError(atStart ? .obsoleteLineFolding : .whitespaceBeforeColon)
         }
-        if stop == ByteClass.colon { return .badRequest("empty field name") }
-        if stop == ByteClass.cr { return .badRequest("field line without colon") }
-        return .badRequest("invalid character in field name")
+        if stop == ByteClass.colon { return HTTPParseError(.emptyFieldName) }
+        if stop == ByteClass.cr { return HTTPParseError(.fieldLineWithoutColon) }
+        return HTTPParseError(.invalidFieldNameCharacter)
     }
 
     private mutating func interpretField(
@@ -91,10 +91,10 @@ struct HTTPFieldSectionDecoder {
             break
         case .host:
             hostCount &+= 1
-            if hostCount > 1 { throw .badRequest("repeated Host field") }
+            if hostCount > 1 { throw HTTPParseError(.repeatedHost) }
             // An empty value is what a client sends when the target has no authority (RFC 9110 §7.2).
             guard start == end || AuthoritySyntax.portColon(bytes, start: start, end: end) != nil else {
-                throw .badRequest("invalid Host field")
+                throw HTTPParseError(.invalidHost)
             }
             host = field.value
         case .contentLength:
@@ -127,12 +127,12 @@ struct HTTPFieldSectionDecoder {
     private mutating func interpretContentLength(
         _ bytes: UnsafeRawBufferPointer, start: Int, end: Int, limits: HTTPParserLimits
     ) throws(HTTPParseError) {
-        guard start < end else { throw .badRequest("invalid Content-Length") }
+        guard start < end else { throw HTTPParseError(.invalidContentLength) }
         var value = 0
         var overflows = false
         for offset in start..<end {
             let digit = bytes[offset] &- ByteClass.zero
-            guard digit < 10 else { throw .badRequest("invalid Content-Length") }
+            guard digit < 10 else { throw HTTPParseError(.invalidContentLength) }
             if !overflows {
                 let (shifted, overflowedShift) = value.multipliedReportingOverflow(by: 10)
                 let (sum, overflowedSum) = shifted.addingReportingOverflow(Int(digit))
@@ -143,7 +143,7 @@ struct HTTPFieldSectionDecoder {
         // an Int holds, by their digits.
         let digits = overflows ? Self.significantDigits(bytes, start: start, end: end) : nil
         if let previous = contentLength, previous != value || digits != contentLengthDigits {
-            throw .badRequest("conflicting Content-Length fields")
+            throw HTTPParseError(.conflictingContentLength)
         }
         contentLength = value
         contentLengthDigits = digits
@@ -166,16 +166,16 @@ struct HTTPFieldSectionDecoder {
             var nameEnd = elementStart
             while nameEnd < elementEnd, ByteClass.isToken(bytes[nameEnd]) { nameEnd &+= 1 }
             if nameEnd == elementStart {
-                failure = .badRequest("invalid Transfer-Encoding")
+                failure = HTTPParseError(.invalidTransferEncoding)
                 return false
             }
             if chunkedSeen {
-                failure = .badRequest("chunked is not the final transfer coding")
+                failure = HTTPParseError(.chunkedNotFinal)
                 return false
             }
             if bytes.equalsLowercase("chunked", at: elementStart, count: nameEnd &- elementStart) {
                 guard nameEnd == elementEnd else {
-                    failure = .badRequest("invalid Transfer-Encoding")
+                    failure = HTTPParseError(.invalidTransferEncoding)
                     return false
                 }
                 chunkedSeen = true
@@ -193,11 +193,11 @@ struct HTTPFieldSectionDecoder {
     ) {
         var index = start
         while index < end {
-            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == 0x2C {
+            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == ByteClass.comma {
                 index &+= 1
             }
             let elementStart = index
-            while index < end, bytes[index] != 0x2C { index &+= 1 }
+            while index < end, bytes[index] != ByteClass.comma { index &+= 1 }
             var elementEnd = index
             while elementEnd > elementStart,
                 bytes[elementEnd &- 1] == ByteClass.sp || bytes[elementEnd &- 1] == ByteClass.htab {

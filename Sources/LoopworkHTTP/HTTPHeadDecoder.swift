@@ -9,16 +9,16 @@ enum HTTPHeadDecoder {
         // Method.
         var index = start
         while ByteClass.isToken(bytes[index]) { index &+= 1 }
-        guard index > start, bytes[index] == ByteClass.sp else { throw .badRequest("malformed request line") }
+        guard index > start, bytes[index] == ByteClass.sp else { throw HTTPParseError(.malformedRequestLine) }
         guard let method = KnownMethods.lookup(bytes, offset: start, count: index &- start) else {
-            throw .badRequest("invalid method")
+            throw HTTPParseError(.invalidMethod)
         }
         // Target.
         index &+= 1
         let targetStart = index
         while ByteClass.isTargetChar(bytes[index]) { index &+= 1 }
         guard index > targetStart, bytes[index] == ByteClass.sp else {
-            throw .badRequest("invalid request target")
+            throw HTTPParseError(.invalidRequestTarget)
         }
         let targetEnd = index
         index &+= 1
@@ -35,9 +35,9 @@ enum HTTPHeadDecoder {
             bytes, start: targetStart, end: targetEnd, target: target, method: method, host: section.host)
         let framing = try decodeFraming(section, version: version)
         let isHTTP11 = version == .http1_1
-        if isHTTP11 && section.hostCount == 0 { throw .badRequest("missing Host field") }
+        if isHTTP11 && section.hostCount == 0 { throw HTTPParseError(.missingHost) }
         if isHTTP11 && section.expectOther {
-            throw HTTPParseError(status: .expectationFailed, reason: "unsupported expectation")
+            throw HTTPParseError(.unsupportedExpectation)
         }
         let keepAlive = isHTTP11 ? !section.connectionClose : (section.connectionKeepAlive && !section.connectionClose)
         let request = HTTPRequest(
@@ -50,19 +50,18 @@ enum HTTPHeadDecoder {
     private static func decodeVersion(
         _ bytes: UnsafeRawBufferPointer, at index: Int, end: Int
     ) throws(HTTPParseError) -> HTTPVersion {
-        guard end &- index >= 10 else { throw .badRequest("malformed HTTP version") }
-        guard bytes[index] == 0x48, bytes[index &+ 1] == 0x54, bytes[index &+ 2] == 0x54,
-            bytes[index &+ 3] == 0x50, bytes[index &+ 4] == 0x2F, bytes[index &+ 6] == 0x2E
-        else { throw .badRequest("malformed HTTP version") }
-        let major = bytes[index &+ 5] &- 0x30
-        let minor = bytes[index &+ 7] &- 0x30
-        guard major < 10, minor < 10 else { throw .badRequest("malformed HTTP version") }
+        guard end &- index >= 10 else { throw HTTPParseError(.malformedHTTPVersion) }
+        // The name is case-sensitive (RFC 9112 §2.3), unlike the field names compared with `equalsLowercase`.
+        guard bytes.equals("HTTP/", at: index), bytes[index &+ 6] == ByteClass.dot
+        else { throw HTTPParseError(.malformedHTTPVersion) }
+        let major = bytes[index &+ 5] &- ByteClass.zero
+        let minor = bytes[index &+ 7] &- ByteClass.zero
+        guard major < 10, minor < 10 else { throw HTTPParseError(.malformedHTTPVersion) }
         guard bytes[index &+ 8] == ByteClass.cr, bytes[index &+ 9] == ByteClass.lf else {
-            throw .badRequest("malformed request line")
+            throw HTTPParseError(.malformedRequestLine)
         }
         guard major == 1, minor <= 1 else {
-            throw HTTPParseError(status: .init(code: 505, reasonPhrase: "HTTP Version Not Supported"),
-                                 reason: "unsupported HTTP version")
+            throw HTTPParseError(.unsupportedHTTPVersion)
         }
         return minor == 1 ? .http1_1 : .http1_0
     }
@@ -77,29 +76,29 @@ enum HTTPHeadDecoder {
         if method == .connect {
             // authority-form: uri-host ":" port, and the port may not be left out (RFC 9110 §9.3.6).
             guard let colon = AuthoritySyntax.portColon(bytes, start: start, end: end), colon &+ 1 < end else {
-                throw .badRequest("CONNECT requires authority-form target")
+                throw HTTPParseError(.connectRequiresAuthorityForm)
             }
             return (target, target)
         }
         if first == ByteClass.slash { return (hostAuthority, target) }
-        if first == 0x2A && end &- start == 1 {
-            guard method == .options else { throw .badRequest("asterisk-form target requires OPTIONS") }
+        if first == ByteClass.asterisk && end &- start == 1 {
+            guard method == .options else { throw HTTPParseError(.asteriskFormRequiresOptions) }
             return (hostAuthority, target)
         }
         // absolute-form: scheme "://" authority [path-abempty] [ "?" query ].
         var index = start
-        guard ByteClass.isAlpha(first) else { throw .badRequest("invalid request target") }
+        guard ByteClass.isAlpha(first) else { throw HTTPParseError(.invalidRequestTarget) }
         while index < end, ByteClass.isSchemeChar(bytes[index]) { index &+= 1 }
-        guard end &- index > 3, bytes[index] == 0x3A, bytes[index &+ 1] == 0x2F, bytes[index &+ 2] == 0x2F else {
-            throw .badRequest("invalid request target")
+        guard end &- index > 3, bytes.equals("://", at: index) else {
+            throw HTTPParseError(.invalidRequestTarget)
         }
         index &+= 3
         let authorityStart = index
         while index < end, bytes[index] != ByteClass.slash, bytes[index] != ByteClass.question { index &+= 1 }
-        guard index > authorityStart else { throw .badRequest("invalid request target") }
+        guard index > authorityStart else { throw HTTPParseError(.invalidRequestTarget) }
         // The authority replaces Host (RFC 9112 §3.2.2), so it passes the same check.
         guard AuthoritySyntax.portColon(bytes, start: authorityStart, end: index) != nil else {
-            throw .badRequest("invalid authority in request target")
+            throw HTTPParseError(.invalidAuthorityInTarget)
         }
         let authority = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[authorityStart..<index]), as: UTF8.self)
         let rest = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
@@ -112,18 +111,17 @@ enum HTTPHeadDecoder {
         _ section: HTTPFieldSectionDecoder, version: HTTPVersion
     ) throws(HTTPParseError) -> HTTPBodyFraming {
         if section.hasTransferEncoding {
-            if section.contentLength != nil { throw .badRequest("Content-Length and Transfer-Encoding both present") }
-            if version == .http1_0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
-            guard section.chunkedSeen else { throw .badRequest("Transfer-Encoding does not end in chunked") }
+            if section.contentLength != nil { throw HTTPParseError(.contentLengthWithTransferEncoding) }
+            if version == .http1_0 { throw HTTPParseError(.transferEncodingInHTTP1_0) }
+            guard section.chunkedSeen else { throw HTTPParseError(.transferEncodingNotEndingInChunked) }
             if section.unknownCoding {
-                throw HTTPParseError(status: .init(code: 501, reasonPhrase: "Not Implemented"),
-                                     reason: "unsupported transfer coding")
+                throw HTTPParseError(.unsupportedTransferCoding)
             }
             return .chunked
         }
         if let length = section.contentLength {
             if section.contentLengthTooLarge {
-                throw HTTPParseError(status: .contentTooLarge, reason: "body larger than allowed")
+                throw HTTPParseError(.bodyTooLarge)
             }
             return .contentLength(length)
         }

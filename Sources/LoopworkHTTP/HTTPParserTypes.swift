@@ -1,18 +1,23 @@
 public import HTTPTypes
 
-/// Bounds on what one request may make the parser hold or accept; each limit maps to the status a server answers with.
+/// Bounds on what one request may make the parser hold or accept; each limit has its ``HTTPParseError/Code``,
+/// whose status a server answers with.
 ///
 /// The defaults are safe for a public server. Lengths are in bytes and exclude line terminators, except where noted.
 public struct HTTPParserLimits: Sendable, Equatable {
-    /// Longest request line (method, target and version, without CRLF); longer ones fail with 414 URI Too Long.
+    /// Longest request line (method, target and version, without CRLF); longer ones fail with
+    /// ``HTTPParseError/Code/requestLineTooLong`` (414 URI Too Long).
     public var maxRequestLineLength: Int
-    /// Largest field section (every field line with its CRLF, without the final empty line); larger ones fail with 431.
+    /// Largest field section (every field line with its CRLF, without the final empty line), likewise for
+    /// trailers; larger ones fail with ``HTTPParseError/Code/headerSectionTooLarge`` (431).
     public var maxHeaderSectionSize: Int
-    /// Most field lines in the head (and in trailers); more fail with 431.
+    /// Most field lines in the head (and in trailers); more fail with ``HTTPParseError/Code/tooManyFields`` (431).
     public var maxFieldCount: Int
-    /// Largest body; a Content-Length above it fails at the head, a chunked body when its total passes it (413).
+    /// Largest body; a Content-Length above it fails at the head, a chunked body when its total passes it, with
+    /// ``HTTPParseError/Code/bodyTooLarge`` (413).
     public var maxBodySize: Int
-    /// Longest chunk extension (the bytes after the chunk size, before CRLF); longer ones fail with 400.
+    /// Longest chunk extension (the bytes after the chunk size, before CRLF); longer ones fail with
+    /// ``HTTPParseError/Code/chunkExtensionTooLong`` (400).
     public var maxChunkExtensionLength: Int
 
     /// Creates limits; every parameter defaults to the value of ``HTTPParserLimits/default``.
@@ -103,27 +108,6 @@ public struct HTTPRequestHead: Sendable {
         self.expectsContinue = expectsContinue
         self.upgrade = upgrade
         self.framing = framing
-    }
-}
-
-/// A request the parser refuses, with the status to answer and a reason that is safe to show the client.
-public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The status a server should answer with before closing the connection.
-    public var status: HTTPResponse.Status
-    /// A short human explanation, free of request data.
-    public var reason: String
-
-    /// Creates an error with the status to answer and a short reason.
-    public init(status: HTTPResponse.Status, reason: String) {
-        self.status = status
-        self.reason = reason
-    }
-
-    /// The status code and reason, e.g. `400 Bad Request: bare CR in field value`.
-    public var description: String { "\(status.code) \(status.reasonPhrase): \(reason)" }
-
-    static func badRequest(_ reason: String) -> HTTPParseError {
-        HTTPParseError(status: .badRequest, reason: reason)
     }
 }
 

@@ -25,9 +25,6 @@ public struct HTTPRequestParser: Sendable {
     private var trailerScanner = HTTPSectionScanner(isHead: false)
     private var chunked = HTTPChunkedDecoder()
 
-    /// The error reported after the event handler threw: the parser cannot know how much input was handled.
-    static let abortedError = HTTPParseError(status: .internalServerError, reason: "parsing aborted by the event handler")
-
     /// Creates a parser that enforces `limits`.
     public init(limits: HTTPParserLimits = .default) {
         self.limits = limits
@@ -135,7 +132,7 @@ public struct HTTPRequestParser: Sendable {
         do {
             try onEvent(event)
         } catch {
-            state = .failed(Self.abortedError)
+            state = .failed(HTTPParseError(.abortedByHandler))
             throw error
         }
     }

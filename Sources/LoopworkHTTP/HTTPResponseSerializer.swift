@@ -142,7 +142,7 @@ public struct HTTPResponseSerializer: Sendable {
     }
 
     /// The CRLF that closes a chunk's data.
-    public static let chunkTerminator: [UInt8] = [0x0D, 0x0A]
+    public static let chunkTerminator: [UInt8] = [ByteClass.cr, ByteClass.lf]
 
     /// Appends the last chunk, the trailer fields if any, and the final CRLF.
     public func writeFinalChunk(trailers: HTTPFields? = nil, into buffer: inout [UInt8]) {
@@ -156,18 +156,18 @@ public struct HTTPResponseSerializer: Sendable {
     private func writeStatusLine(_ status: HTTPResponse.Status, into buffer: inout [UInt8]) {
         Self.append("HTTP/1.1 ", into: &buffer)
         let code = min(max(status.code, 0), 999)
-        buffer.append(UInt8(truncatingIfNeeded: 0x30 + code / 100))
-        buffer.append(UInt8(truncatingIfNeeded: 0x30 + (code / 10) % 10))
-        buffer.append(UInt8(truncatingIfNeeded: 0x30 + code % 10))
-        buffer.append(0x20)
+        buffer.append(ByteClass.zero &+ UInt8(truncatingIfNeeded: code / 100))
+        buffer.append(ByteClass.zero &+ UInt8(truncatingIfNeeded: (code / 10) % 10))
+        buffer.append(ByteClass.zero &+ UInt8(truncatingIfNeeded: code % 10))
+        buffer.append(ByteClass.sp)
         Self.append(status.reasonPhrase, into: &buffer)
         Self.appendCRLF(into: &buffer)
     }
 
     private static func write(_ field: HTTPField, into buffer: inout [UInt8]) {
         append(field.name.rawName, into: &buffer)
-        buffer.append(0x3A)
-        buffer.append(0x20)
+        buffer.append(ByteClass.colon)
+        buffer.append(ByteClass.sp)
         field.withUnsafeBytesOfValue { buffer.append(contentsOf: $0) }
         appendCRLF(into: &buffer)
     }
@@ -179,8 +179,8 @@ public struct HTTPResponseSerializer: Sendable {
 
     @inline(__always)
     private static func appendCRLF(into buffer: inout [UInt8]) {
-        buffer.append(0x0D)
-        buffer.append(0x0A)
+        buffer.append(ByteClass.cr)
+        buffer.append(ByteClass.lf)
     }
 
     private static func appendDecimal(_ value: Int, into buffer: inout [UInt8]) {

@@ -49,7 +49,7 @@ struct HTTPSectionScanner {
             // The same bound as for a partial line comes first, so the error does not depend on how input was split.
             try checkPartial(total: lfOffset, limits: limits)
             let before: UInt8? = lineLength == 0 ? nil : (lf > start ? input[lf &- 1] : buffer.last)
-            guard before == ByteClass.cr else { throw .badRequest("line not terminated by CRLF") }
+            guard before == ByteClass.cr else { throw HTTPParseError(.lineNotTerminatedByCRLF) }
             let contentLength = lineLength &- 1
             index = lf &+ 1
             if !firstLineDone {
@@ -61,14 +61,14 @@ struct HTTPSectionScanner {
                     continue
                 }
                 if contentLength > limits.maxRequestLineLength {
-                    throw HTTPParseError(status: .uriTooLong, reason: "request line too long")
+                    throw HTTPParseError(.requestLineTooLong)
                 }
                 firstLineDone = true
                 fieldsStart = lfOffset &+ 1
                 lineStart = fieldsStart
             } else if contentLength == 0 {
                 if lineStart &- fieldsStart > limits.maxHeaderSectionSize {
-                    throw Self.sectionTooLarge
+                    throw HTTPParseError(.headerSectionTooLarge)
                 }
                 if buffer.isEmpty {
                     reset()
@@ -79,7 +79,7 @@ struct HTTPSectionScanner {
             } else {
                 lineStart = lfOffset &+ 1
                 if lineStart &- fieldsStart > limits.maxHeaderSectionSize {
-                    throw Self.sectionTooLarge
+                    throw HTTPParseError(.headerSectionTooLarge)
                 }
             }
         }
@@ -97,17 +97,14 @@ struct HTTPSectionScanner {
         firstLineDone = !isHead
     }
 
-    private static let sectionTooLarge = HTTPParseError(
-        status: .requestHeaderFieldsTooLarge, reason: "header section too large")
-
     private func checkPartial(total: Int, limits: HTTPParserLimits) throws(HTTPParseError) {
         if !firstLineDone {
             // One byte of slack for the CR of a line that is exactly at the limit.
             if total &- lineStart > limits.maxRequestLineLength &+ 1 {
-                throw HTTPParseError(status: .uriTooLong, reason: "request line too long")
+                throw HTTPParseError(.requestLineTooLong)
             }
         } else if total &- fieldsStart > limits.maxHeaderSectionSize &+ 1 {
-            throw Self.sectionTooLarge
+            throw HTTPParseError(.headerSectionTooLarge)
         }
     }
 }

@@ -49,7 +49,7 @@ private func expectedMessage(target: String = "/", path: String = "/", host: Str
     @Test(arguments: invalidHosts)
     func invalidHostIsRefused(_ host: String) {
         let input = bytes(getRequest(host: host))
-        let expected = HTTPParseError(status: .badRequest, reason: "invalid Host field")
+        let expected = HTTPParseError(.invalidHost)
         for cuts in splitStrategies(count: input.count) {
             let outcome = parse(input, cuts: cuts)
             #expect(outcome.error == expected && outcome.messages.isEmpty, "cuts \(cuts): \(outcome)")
@@ -93,7 +93,7 @@ private func expectedMessage(target: String = "/", path: String = "/", host: Str
     ])
     func absoluteFormWithAnInvalidAuthorityIsRefused(_ target: String) {
         let input = bytes(getRequest(target: target, host: "x"))
-        let expected = HTTPParseError(status: .badRequest, reason: "invalid authority in request target")
+        let expected = HTTPParseError(.invalidAuthorityInTarget)
         for cuts in splitStrategies(count: input.count) {
             let outcome = parse(input, cuts: cuts)
             #expect(outcome.error == expected, "cuts \(cuts): \(outcome)")
@@ -118,7 +118,7 @@ private func expectedMessage(target: String = "/", path: String = "/", host: Str
     @Test(arguments: ["a:b:443", "[::1]", "[::1]:", "h:", ":443", "u@h:443", "[::1]443", "h:44a", "a%zz:1", "[::1:443"])
     func connectRefusesAnythingButHostColonPort(_ target: String) {
         let input = bytes("CONNECT \(target) HTTP/1.1\r\nHost: h\r\n\r\n")
-        let expected = HTTPParseError(status: .badRequest, reason: "CONNECT requires authority-form target")
+        let expected = HTTPParseError(.connectRequiresAuthorityForm)
         for cuts in splitStrategies(count: input.count) {
             let outcome = parse(input, cuts: cuts)
             #expect(outcome.error == expected, "cuts \(cuts): \(outcome)")

@@ -166,7 +166,7 @@ let validCases: [ValidCase] = [
         #expect(throws: Stop.self) {
             try input.withUnsafeBytes { try parser.parse($0) { _ in throw Stop() } }
         }
-        #expect(throws: HTTPParseError.self) {
+        #expect(throws: HTTPParseError(.abortedByHandler)) {
             try input.withUnsafeBytes { try parser.parse($0) { _ in } }
         }
     }

@@ -106,6 +106,14 @@ struct RoutingTests {
         }
     }
 
+    /// Hex digits of either case decode; a broken escape stays as sent.
+    @Test func percentEscapesDecodeInEitherCaseAndBrokenOnesStay() {
+        let query = QueryParameters(parsing: "a=%4a%4A%7e&b=%zz%4&c=%")
+        #expect(query["a"] == "JJ~")
+        #expect(query["b"] == "%zz%4")
+        #expect(query["c"] == "%")
+    }
+
     @Test func registrationErrorsStopTheStart() async throws {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.get("/a/{id}") { "one" }

@@ -1,3 +1,5 @@
+import LoopworkHTTP
+
 /// How an ``App`` listens and protects itself. Every value has a safe default.
 public struct AppConfiguration: Sendable {
     /// The address to bind: `"127.0.0.1"`, `"0.0.0.0"`, `"::"`, `"::1"`.
@@ -9,7 +11,7 @@ public struct AppConfiguration: Sendable {
     public var workers: Int?
     /// The listen backlog.
     public var backlog: Int32
-    /// Limits applied to every request while it is parsed.
+    /// Limits on every request: its head and chunk lines as they are parsed, its body as it is read.
     public var limits: RequestLimits
     /// How long a client may take to send a complete request head; slower clients are cut off.
     public var headerReadTimeout: Duration
@@ -74,25 +76,52 @@ public struct AppConfiguration: Sendable {
     }
 }
 
-/// Limits on what a client may send; exceeding one answers with the status named.
+/// Limits on what a client may send, each documented with the answer a request past it gets.
+///
+/// A request past a limit the parser enforces (all but ``maxBodySize``) is answered with the status named,
+/// the reason as `{"detail": …}`, and its connection closes. ``maxBodySize`` is applied by the body readers
+/// instead, so that a route can raise it. Lengths are in bytes and exclude the line's CRLF.
 public struct RequestLimits: Sendable, Equatable {
-    /// Request line length (414 beyond).
-    public var maxRequestLineLength: Int
-    /// Size of the whole header section (431 beyond).
-    public var maxHeaderSectionSize: Int
-    /// Number of header fields (431 beyond).
-    public var maxFieldCount: Int
-    /// The largest body the whole-body extractors (``RawBody``, ``JSONBody``) and an unraised
-    /// ``RequestBody`` accept (413 beyond); a streaming route raises its own with
-    /// ``RequestBody/withLimit(_:)``.
-    public var maxBodySize: Int
+    /// Every limit, in the codec's own type so none can be dropped on the way to the parser; the server
+    /// hands the parser these with no body limit (see `WorkerContext`).
+    var parser: HTTPParserLimits
 
-    /// Creates limits; the defaults suit an API server.
+    /// Longest request line (method, target and version); a longer one is answered 414 URI Too Long.
+    public var maxRequestLineLength: Int {
+        get { parser.maxRequestLineLength }
+        set { parser.maxRequestLineLength = newValue }
+    }
+    /// Largest header section (every field line with its CRLF), and likewise trailer section; a larger one
+    /// is answered 431 Request Header Fields Too Large.
+    public var maxHeaderSectionSize: Int {
+        get { parser.maxHeaderSectionSize }
+        set { parser.maxHeaderSectionSize = newValue }
+    }
+    /// Most field lines in the head (and in trailers); more are answered 431 Request Header Fields Too Large.
+    public var maxFieldCount: Int {
+        get { parser.maxFieldCount }
+        set { parser.maxFieldCount = newValue }
+    }
+    /// The largest body the whole-body extractors (``RawBody``, ``JSONBody``) and an unraised
+    /// ``RequestBody`` accept; past it a read throws ``HTTPError`` 413 Content Too Large. A streaming
+    /// route raises its own with ``RequestBody/withLimit(_:)``.
+    public var maxBodySize: Int {
+        get { parser.maxBodySize }
+        set { parser.maxBodySize = newValue }
+    }
+    /// Longest extension of one chunk-size line of a chunked body (the bytes after the size, before CRLF);
+    /// a longer one is answered 400 Bad Request.
+    public var maxChunkExtensionLength: Int {
+        get { parser.maxChunkExtensionLength }
+        set { parser.maxChunkExtensionLength = newValue }
+    }
+
+    /// Creates limits; the defaults (8 KiB request line, 16 KiB header section, 100 fields, 8 MiB body,
+    /// 1 KiB chunk extension) are the codec's and suit a public API server.
     public init(maxRequestLineLength: Int = 8 * 1024, maxHeaderSectionSize: Int = 16 * 1024,
-                maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024) {
-        self.maxRequestLineLength = maxRequestLineLength
-        self.maxHeaderSectionSize = maxHeaderSectionSize
-        self.maxFieldCount = maxFieldCount
-        self.maxBodySize = maxBodySize
+                maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024, maxChunkExtensionLength: Int = 1024) {
+        parser = HTTPParserLimits(
+            maxRequestLineLength: maxRequestLineLength, maxHeaderSectionSize: maxHeaderSectionSize,
+            maxFieldCount: maxFieldCount, maxBodySize: maxBodySize, maxChunkExtensionLength: maxChunkExtensionLength)
     }
 }

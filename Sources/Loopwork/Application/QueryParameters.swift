@@ -1,4 +1,5 @@
 import HTTPTypes
+import LoopworkHTTP
 
 /// Query string parameters, percent-decoded, kept in the order they were sent.
 public struct QueryParameters: Sendable, Equatable {
@@ -106,7 +107,7 @@ enum PercentDecoding {
             } else if byte == UInt8(ascii: "%"),
                       let first = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex), first != utf8.endIndex,
                       let second = utf8.index(first, offsetBy: 1, limitedBy: utf8.endIndex), second != utf8.endIndex,
-                      let high = hexValue(utf8[first]), let low = hexValue(utf8[second]) {
+                      let high = ByteClass.hexValue(utf8[first]), let low = ByteClass.hexValue(utf8[second]) {
                 bytes.append(high << 4 | low)
                 index = second
             } else {
@@ -119,14 +120,5 @@ enum PercentDecoding {
 
     static func decodeFormComponent(_ text: Substring) -> String {
         decode(text, plusIsSpace: true)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -37,12 +37,10 @@ final class WorkerContext: Sendable {
         self.loop = loop
         self.responder = responder
         self.configuration = configuration
-        self.parserLimits = HTTPParserLimits(
-            maxRequestLineLength: configuration.limits.maxRequestLineLength,
-            maxHeaderSectionSize: configuration.limits.maxHeaderSectionSize,
-            maxFieldCount: configuration.limits.maxFieldCount,
-            // Each body's reader enforces its own limit (a streaming route may raise it).
-            maxBodySize: Int.max)
+        var parserLimits = configuration.limits.parser
+        // Each body's reader enforces its own limit (a streaming route may raise it).
+        parserLimits.maxBodySize = Int.max
+        self.parserLimits = parserLimits
         self.serializer = HTTPResponseSerializer(serverName: configuration.serverName, dateCache: dateCache)
         self.services = services
         self.logger = logger
