@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian/Ubuntu machine with Swift 6.3: installs libuv,
 # libpq, PostgreSQL and curl when missing, starts a throwaway PostgreSQL on loopback for the
-# database tests, builds with warnings as errors, runs the unit and integration tests, checks
-# the allocation counts per request, then builds and tests the example package that depends on
+# database tests, builds with warnings as errors, runs the unit and integration tests, builds
+# the documentation, checks the allocation counts per request, then builds and tests the example package that depends on
 # Loopwork by path.
 # Set LOOPWORK_SKIP_CONTAINER=1 to leave out the container test (it needs ~12 GB and minutes).
 set -euo pipefail
@@ -44,6 +44,9 @@ timeout 1200 swift test --skip-build
 
 echo "== compile-failure snippets (schedule's compile-time checks)"
 ./scripts/check-compile-failures.sh "$(swift build --show-bin-path)"
+
+echo "== documentation (the DocC catalogue builds without warnings)"
+./scripts/check-docs.sh
 
 echo "== the same tests under ThreadSanitizer (a reported race fails the run)"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
