@@ -97,7 +97,7 @@ let package = Package(
             ],
             // Served by `/files/` from the source tree (see `DemoCommand.staticDir`); the
             // container copies the folder beside the binary.
-            exclude: ["Static"],
+            exclude: ["Static", "README.md"],
             swiftSettings: strictSettings
         ),
         // What the test targets share (the `Gate` they await instead of sleeping); not a product.
