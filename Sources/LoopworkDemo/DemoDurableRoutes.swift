@@ -28,7 +28,7 @@ struct Signup: Decodable, Sendable {
 }
 
 /// `GET /jobs/{id}`'s answer: the job as the database holds it now.
-struct JobStatus: Encodable, Sendable {
+struct JobStatus: ResponseEncodable {
     let id: String
     let name: String
     let state: String
@@ -63,7 +63,7 @@ extension DemoRoutes {
                 logger.error("signup: the welcome email could not be queued", metadata: ["error": "\(error)"])
                 throw HTTPError(.serviceUnavailable, detail: "the job queue is unavailable; try again")
             }
-            return (HTTPResponse.Status.accepted, ["job": job.id])
+            return StatusResponse(.accepted, ["job": job.id])
         }
 
         installJobLookup(on: app)

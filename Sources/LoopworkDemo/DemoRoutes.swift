@@ -54,7 +54,7 @@ enum DemoRoutes {
     }
 }
 
-struct User: Encodable, Sendable {
+struct User: ResponseEncodable {
     let id: Int
     let verbose: Bool
 }

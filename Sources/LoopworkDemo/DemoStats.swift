@@ -20,7 +20,7 @@ final class DemoStats: Sendable {
         runningCount.subtract(1, ordering: .relaxed)
     }
 
-    struct Snapshot: Encodable, Sendable {
+    struct Snapshot: ResponseEncodable {
         let completed: Int
         let failed: Int
         let running: Int

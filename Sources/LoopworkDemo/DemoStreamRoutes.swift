@@ -14,7 +14,7 @@ extension DemoRoutes {
         app.post("/upload") { (body: RequestBody) in
             var count = 0
             for try await chunk in body.withLimit(8 << 30) { count += chunk.count }
-            return ["bytes": count]
+            return UploadReceipt(bytes: count)
         }
 
         app.get("/download") { (query: QueryParameters) -> Response in
@@ -79,4 +79,9 @@ extension DemoRoutes {
 struct DemoStreamError: Error, CustomStringConvertible {
     let chunk: Int
     var description: String { "the demo's producer failed on purpose before chunk \(chunk)" }
+}
+
+/// `POST /upload`'s answer: how many body bytes arrived.
+struct UploadReceipt: ResponseEncodable {
+    let bytes: Int
 }

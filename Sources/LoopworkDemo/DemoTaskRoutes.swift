@@ -8,7 +8,7 @@ extension DemoRoutes {
         app.addTasks(config: TaskConfig(shield: true))
         app.post("/tasks") { (tasks: Tasks) in
             tasks.afterResponse.schedule(countTask)
-            return (HTTPResponse.Status.accepted, ["status": "ok"])
+            return StatusResponse(.accepted, ["status": "ok"])
         }
 
         // Weak: the route table is the app's own; a strong capture would keep the app alive.
@@ -20,7 +20,7 @@ extension DemoRoutes {
             tasks.afterRoute.schedule(logTiming, "after-route", clock, logger)
             tasks.schedule(logTiming, "immediate", clock, logger)
             logger.info("handler returning", metadata: ["elapsed-us": "\(clock.elapsedMicroseconds)"])
-            return (HTTPResponse.Status.accepted, ["status": "scheduled", "see": "the server log"])
+            return StatusResponse(.accepted, ["status": "scheduled", "see": "the server log"])
         }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// ```swift
 /// app.post("/signup") { (signup: JSONBody<Signup>, welcome: DurableTasks<SendWelcomeEmail>) in
 ///     let job = try await welcome.afterResponse.schedule(.init(email: signup.value.email))
-///     return (HTTPResponse.Status.accepted, ["job": job.id])
+///     return StatusResponse(.accepted, ["job": job.id])
 /// }
 /// ```
 ///

@@ -4,7 +4,7 @@ import Loopwork
 import LoopworkTesting
 import Testing
 
-private struct Order: Codable, Sendable, Equatable {
+private struct Order: Codable, Equatable, ResponseEncodable {
     let id: Int
     let item: String
 }
@@ -26,7 +26,7 @@ struct InjectionTests {
     @Test func jsonBodyIsDecodedAndEncodableResultIsJSON() async throws {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.post("/orders") { (order: JSONBody<Order>) in
-            (HTTPResponse.Status.created, order.value)
+            StatusResponse(.created, order.value)
         }
         try await app.test(.router) { client async throws in
             let response = try await client.execute(.post, "/orders", headerFields: [.contentType: "application/json"],

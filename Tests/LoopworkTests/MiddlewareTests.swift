@@ -74,7 +74,7 @@ struct MiddlewareTests {
         app.add(middleware: Tag(name: "inner"))
         app.get("/boom") { () throws -> String in throw Boom() }
         app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
-        app.get("/user/{id}") { (path: PathParameters) in try path.require("id", as: Int.self) }
+        app.get("/user/{id}") { (path: PathParameters) in "user \(try path.require("id", as: Int.self))" }
         app.post("/only-post") { "x" }
         try await app.test(.router) { client in
             let origin: HTTPFields = [.origin: "https://a.example"]

@@ -1,27 +1,10 @@
-public import HTTPTypes
+import HTTPTypes
 
-// One-line conveniences over `on(_:_:use:)`, one per method and result form.
+// One-line conveniences over `on(_:_:use:)`, one per method.
 extension RouteRegistering {
     /// Registers a `GET` route; see ``RouteRegistering``.
     public func get<each D: RequestDependency, Result: ResponseConvertible>(
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.get, path, use: handler) }
-
-    /// Registers a `GET` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func get<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.get, path, use: handler) }
-
-    /// Registers a `GET` route; see ``RouteRegistering``.
-    public func get<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.get, path, use: handler) }
-
-    /// Registers a `GET` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func get<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
     ) { on(.get, path, use: handler) }
 
     /// Registers a `POST` route; see ``RouteRegistering``.
@@ -29,43 +12,9 @@ extension RouteRegistering {
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
     ) { on(.post, path, use: handler) }
 
-    /// Registers a `POST` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func post<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.post, path, use: handler) }
-
-    /// Registers a `POST` route; see ``RouteRegistering``.
-    public func post<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.post, path, use: handler) }
-
-    /// Registers a `POST` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func post<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.post, path, use: handler) }
-
     /// Registers a `PUT` route; see ``RouteRegistering``.
     public func put<each D: RequestDependency, Result: ResponseConvertible>(
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.put, path, use: handler) }
-
-    /// Registers a `PUT` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func put<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.put, path, use: handler) }
-
-    /// Registers a `PUT` route; see ``RouteRegistering``.
-    public func put<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.put, path, use: handler) }
-
-    /// Registers a `PUT` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func put<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
     ) { on(.put, path, use: handler) }
 
     /// Registers a `PATCH` route; see ``RouteRegistering``.
@@ -73,43 +22,9 @@ extension RouteRegistering {
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
     ) { on(.patch, path, use: handler) }
 
-    /// Registers a `PATCH` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func patch<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.patch, path, use: handler) }
-
-    /// Registers a `PATCH` route; see ``RouteRegistering``.
-    public func patch<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.patch, path, use: handler) }
-
-    /// Registers a `PATCH` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func patch<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.patch, path, use: handler) }
-
     /// Registers a `DELETE` route; see ``RouteRegistering``.
     public func delete<each D: RequestDependency, Result: ResponseConvertible>(
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.delete, path, use: handler) }
-
-    /// Registers a `DELETE` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func delete<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.delete, path, use: handler) }
-
-    /// Registers a `DELETE` route; see ``RouteRegistering``.
-    public func delete<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.delete, path, use: handler) }
-
-    /// Registers a `DELETE` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func delete<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
     ) { on(.delete, path, use: handler) }
 
     /// Registers a `HEAD` route; see ``RouteRegistering``.
@@ -117,42 +32,8 @@ extension RouteRegistering {
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
     ) { on(.head, path, use: handler) }
 
-    /// Registers a `HEAD` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func head<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.head, path, use: handler) }
-
-    /// Registers a `HEAD` route; see ``RouteRegistering``.
-    public func head<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.head, path, use: handler) }
-
-    /// Registers a `HEAD` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func head<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.head, path, use: handler) }
-
-    /// Registers a `OPTIONS` route; see ``RouteRegistering``.
+    /// Registers an `OPTIONS` route; see ``RouteRegistering``.
     public func options<each D: RequestDependency, Result: ResponseConvertible>(
         _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.options, path, use: handler) }
-
-    /// Registers a `OPTIONS` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func options<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) { on(.options, path, use: handler) }
-
-    /// Registers a `OPTIONS` route; see ``RouteRegistering``.
-    public func options<each D: RequestDependency, Body: ResponseConvertible>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) { on(.options, path, use: handler) }
-
-    /// Registers a `OPTIONS` route; see ``RouteRegistering``.
-    @_disfavoredOverload
-    public func options<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ path: String, use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
     ) { on(.options, path, use: handler) }
 }

@@ -3,12 +3,13 @@ public import HTTPTypes
 /// Something routes can be registered on: the ``App`` and its ``RouteGroup``s.
 ///
 /// Handlers declare what they need as parameters, each a ``RequestDependency``, and return a
-/// ``ResponseConvertible``, any `Encodable` value (sent as JSON), or a `(status, body)` pair:
+/// ``ResponseConvertible``: text, a ``Response``, a ``ResponseEncodable`` value (sent as JSON),
+/// or any of these with another status through ``StatusResponse``:
 ///
 /// ```swift
 /// app.post("/orders") { (order: JSONBody<Order>, tasks: Tasks) in
 ///     tasks.afterResponse.schedule(sendEmail, order.value.email)
-///     return (.accepted, ["status": "ok"])
+///     return StatusResponse(.accepted, ["status": "ok"])
 /// }
 /// ```
 ///
@@ -41,44 +42,11 @@ extension RouteRegistering {
         RouteGroup(registration: RouteRegistration(table: registration.table, prefix: joinPaths(registration.prefix, prefix)))
     }
 
-    /// Registers `handler` for `method` and `path`; the handler returns a ``ResponseConvertible``.
+    /// Registers `handler` for `method` and `path`; its result is answered with its
+    /// ``ResponseConvertible/makeResponse()``.
     public func on<each D: RequestDependency, Result: ResponseConvertible>(
         _ method: HTTPRequest.Method, _ path: String,
         use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) {
-        add(method, path, handler) { try $0.makeResponse() }
-    }
-
-    /// Registers `handler` for `method` and `path`; its `Encodable` result is sent as JSON.
-    @_disfavoredOverload
-    public func on<each D: RequestDependency, Result: Encodable & Sendable>(
-        _ method: HTTPRequest.Method, _ path: String,
-        use handler: @escaping @Sendable (repeat each D) async throws -> Result
-    ) {
-        add(method, path, handler) { try Response.json($0) }
-    }
-
-    /// Registers `handler` for `method` and `path`; it returns a status and a body.
-    public func on<each D: RequestDependency, Body: ResponseConvertible>(
-        _ method: HTTPRequest.Method, _ path: String,
-        use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) {
-        add(method, path, handler) { try StatusResponse($0.0, $0.1).makeResponse() }
-    }
-
-    /// Registers `handler` for `method` and `path`; it returns a status and an `Encodable` body.
-    @_disfavoredOverload
-    public func on<each D: RequestDependency, Body: Encodable & Sendable>(
-        _ method: HTTPRequest.Method, _ path: String,
-        use handler: @escaping @Sendable (repeat each D) async throws -> (HTTPResponse.Status, Body)
-    ) {
-        add(method, path, handler) { try Response.json($0.1, status: $0.0) }
-    }
-
-    private func add<each D: RequestDependency, Result>(
-        _ method: HTTPRequest.Method, _ path: String,
-        _ handler: @escaping @Sendable (repeat each D) async throws -> Result,
-        convert: @escaping @Sendable (Result) throws -> Response
     ) {
         let responder: RouteResponder = { request in
             // The route has succeeded only once its result is a response: a result that fails to
@@ -86,7 +54,7 @@ extension RouteRegistering {
             let response: Response
             do {
                 let dependencies = (repeat try await (each D).resolve(from: request))
-                response = try convert(try await handler(repeat each dependencies))
+                response = try await handler(repeat each dependencies).makeResponse()
             } catch {
                 request.context.handlerFinished(succeeded: false)
                 throw error

@@ -62,7 +62,7 @@ struct TaskSeedExampleTests {
         let harness = TaskHarness()
         harness.app.post("/immediate") { (tasks: Tasks) in
             let task = tasks.schedule(processData, "data_arg", "value")
-            return ["task_started": task.started.isSet]
+            return try Response.json(["task_started": task.started.isSet])
         }
         let before = finished.events.count
         let response = try await serve(harness.app, harness, "/immediate")

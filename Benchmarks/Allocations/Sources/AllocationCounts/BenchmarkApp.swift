@@ -29,7 +29,7 @@ func makeApp() -> App {
 
     app.post("/tasks") { (tasks: Tasks) in
         tasks.afterResponse.schedule(countTask)
-        return (HTTPResponse.Status.accepted, ["status": "ok"])
+        return StatusResponse(.accepted, ["status": "ok"])
     }
 
     // As the demo's `/download`: a producer writing one constant block, so the bytes are not
