@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Container test: builds the repository's Dockerfile with the README's own `docker build` and runs
+# Container test: builds the repository's Dockerfile with the `docker build` of the Deploying article (Sources/Loopwork/Loopwork.docc) and runs
 # the image with `docker run`, then checks every demo endpoint with curl, the image's HEALTHCHECK
 # command, and a clean SIGTERM stop. CI runs it after the unit and integration tests.
 #
 # Engine: Debian's docker.io, started by this script as its own private dockerd (own --data-root,
 # --exec-root, socket and pidfile under a scratch folder; DOCKER_HOST points at it; stopped by its
-# pid at the end). Chosen over podman because it is the engine the README's commands name, so the
+# pid at the end). Chosen over podman because it is the engine the documented commands name, so the
 # test runs exactly what users type, and it needs no engine configuration carried in the repo
 # (podman here needs runc instead of crun and lowered ulimits in a containers.conf). Debian's
 # docker.io has no BuildKit, so builds use DOCKER_BUILDKIT=0 and the Dockerfile keeps to classic
@@ -195,7 +195,7 @@ say "dockerd $("$DOCKER" version --format '{{.Server.Version}}') running (pid $d
 phase "base images"
 "$repo_root/scripts/container/base-images.sh" "$scratch/base" || die "making the base images failed"
 
-# --- the README's build and run -----------------------------------------------------------------
+# --- the documented build and run -----------------------------------------------------------------
 phase "docker build"
 ( cd "$context" && "$DOCKER" build -t "$image" . ) >&2 || die "docker build failed"
 
