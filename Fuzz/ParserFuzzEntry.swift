@@ -73,9 +73,11 @@ private func run(_ input: UnsafeRawBufferPointer, cuts: [Int], limits: HTTPParse
 public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     // Small limits on odd first bytes so the limit paths are reached by short inputs too.
-    let limits = (size > 0 && data[0] & 1 == 1)
-        ? HTTPParserLimits(maxRequestLineLength: 40, maxHeaderSectionSize: 80, maxFieldCount: 4, maxBodySize: 64,
-                           maxChunkExtensionLength: 8)
+    let limits =
+        (size > 0 && data[0] & 1 == 1)
+        ? HTTPParserLimits(
+            maxRequestLineLength: 40, maxHeaderSectionSize: 80, maxFieldCount: 4, maxBodySize: 64,
+            maxChunkExtensionLength: 8)
         : HTTPParserLimits.default
     let whole = run(input, cuts: [], limits: limits)
     let a = size > 1 ? Int(data[size / 2]) % size : 0

@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 
 ./scripts/bootstrap.sh
 
+echo "== formatting (swift format, .swift-format)"
+./scripts/check-format.sh
+
 echo "== a throwaway PostgreSQL for the database tests (removed when this script ends)"
 eval "$(./scripts/test-postgres.sh start)"
 trap './scripts/test-postgres.sh stop "$LOOPWORK_TEST_POSTGRES_DIR"' EXIT

@@ -9,7 +9,7 @@ let package = Package(
     // A static library, linked into the fuzzer by the script: an executable target would get
     // SwiftPM's renamed entry point, which clashes with libFuzzer's `main`.
     products: [
-        .library(name: "StreamFuzz", type: .static, targets: ["StreamFuzz"]),
+        .library(name: "StreamFuzz", type: .static, targets: ["StreamFuzz"])
     ],
     dependencies: [
         .package(name: "Loopwork", path: "../.."),
@@ -29,6 +29,6 @@ let package = Package(
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),
             ]
-        ),
+        )
     ]
 )

@@ -27,19 +27,23 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The directory served under /files/; defaults to the demo's bundled folder.")
     var staticDir: String = DemoCommand.bundledStaticDir
 
-    @Option(help: "At shutdown, how long idle keep-alive connections stay open to answer a late request, in milliseconds.")
+    @Option(
+        help: "At shutdown, how long idle keep-alive connections stay open to answer a late request, in milliseconds.")
     var drainWindowMs = 500
 
     @OptionGroup(title: "Durable tasks")
     var durable: DurableOptions
 
-    @Option(help: "Instead of serving, GET this URL and exit 0 on a 2xx answer, 1 otherwise (for container health checks).")
+    @Option(
+        help: "Instead of serving, GET this URL and exit 0 on a 2xx answer, 1 otherwise (for container health checks).")
     var healthCheck: String?
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard (0...60_000).contains(drainWindowMs) else { throw ValidationError("--drain-window-ms must be between 0 and 60000") }
+        guard (0...60_000).contains(drainWindowMs) else {
+            throw ValidationError("--drain-window-ms must be between 0 and 60000")
+        }
     }
 
     func run() async throws {
@@ -56,12 +60,14 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "loopwork-demo")
         let app = App(
-            configuration: AppConfiguration(host: host, port: port, workers: workers,
-                                             shutdownDrainWindow: .milliseconds(drainWindowMs),
-                                             serverName: "loopwork-demo"),
+            configuration: AppConfiguration(
+                host: host, port: port, workers: workers,
+                shutdownDrainWindow: .milliseconds(drainWindowMs),
+                serverName: "loopwork-demo"),
             logger: logger)
         if let postgres = durable.postgres {
-            try app.addDurableTasks(postgres: postgres, jobs: [durable.welcomeJob], configuration: durable.configuration(postgres))
+            try app.addDurableTasks(
+                postgres: postgres, jobs: [durable.welcomeJob], configuration: durable.configuration(postgres))
             if durable.durableWorkersOnly {
                 DemoRoutes.installWorkerRoutes(on: app)
             } else {
@@ -71,10 +77,11 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             DemoRoutes.install(on: app, staticDir: staticDir)
         }
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: app)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }
@@ -111,16 +118,24 @@ struct DurableOptions: ParsableArguments {
     func validate() throws {
         if durableWorkersOnly && postgres == nil { throw ValidationError("--durable-workers-only needs --postgres") }
         guard durableConcurrency >= 1 else { throw ValidationError("--durable-concurrency must be at least 1") }
-        guard (3...3600).contains(durableLeaseSeconds) else { throw ValidationError("--durable-lease-seconds must be between 3 and 3600") }
-        guard (0...600_000).contains(welcomeDelayMs) else { throw ValidationError("--welcome-delay-ms must be between 0 and 600000") }
+        guard (3...3600).contains(durableLeaseSeconds) else {
+            throw ValidationError("--durable-lease-seconds must be between 3 and 3600")
+        }
+        guard (0...600_000).contains(welcomeDelayMs) else {
+            throw ValidationError("--welcome-delay-ms must be between 0 and 600000")
+        }
     }
 
     var welcomeJob: SendWelcomeEmail { SendWelcomeEmail(mailServerLatency: .milliseconds(welcomeDelayMs)) }
 
     func configuration(_ postgres: String) -> DurableTasksConfiguration {
-        DurableTasksConfiguration(postgres: postgres, schema: durableSchema, concurrency: durableConcurrency,
-                                  leaseDuration: .seconds(durableLeaseSeconds))
+        DurableTasksConfiguration(
+            postgres: postgres, schema: durableSchema, concurrency: durableConcurrency,
+            leaseDuration: .seconds(durableLeaseSeconds))
     }
 }
 
+// Retroactive on purpose: the demo's `--log-level` parses swift-log's levels, and neither
+// package will declare the conformance for the other; only this executable sees it.
+// swift-format-ignore: AvoidRetroactiveConformances
 extension Logger.Level: @retroactive ExpressibleByArgument {}

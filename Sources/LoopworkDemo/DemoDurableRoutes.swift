@@ -49,15 +49,19 @@ extension DemoRoutes {
 
     /// `POST /signup` and `GET /jobs/{id}`, for an app that called `addDurableTasks`.
     static func installDurableRoutes(on app: App) {
-        app.post("/signup") { (signup: JSONBody<Signup>, welcome: DurableTasks<SendWelcomeEmail>,
-                               fields: HTTPFields, logger: Logger) in
+        app.post("/signup") {
+            (
+                signup: JSONBody<Signup>, welcome: DurableTasks<SendWelcomeEmail>,
+                fields: HTTPFields, logger: Logger
+            ) in
             let email = signup.value.email
             guard isPlausibleEmail(email) else {
                 throw HTTPError(.unprocessableContent, detail: "email must look like name@example.com")
             }
             let job: DurableJobHandle
             do {
-                job = try await welcome.afterResponse.schedule(.init(email: email), idempotencyKey: fields[idempotencyKey])
+                job = try await welcome.afterResponse.schedule(
+                    .init(email: email), idempotencyKey: fields[idempotencyKey])
             } catch {
                 // Not recorded, so not promised: the client may try again.
                 logger.error("signup: the welcome email could not be queued", metadata: ["error": "\(error)"])
@@ -95,7 +99,9 @@ extension DemoRoutes {
     /// mixed up with another, which is all a demo should judge about an address.
     static func isPlausibleEmail(_ email: String) -> Bool {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.utf8.count <= 254, parts.count == 2, let local = parts.first, let domain = parts.last else { return false }
+        guard email.utf8.count <= 254, parts.count == 2, let local = parts.first, let domain = parts.last else {
+            return false
+        }
         return !local.isEmpty && domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".")
             && !email.contains(where: \.isWhitespace)
     }

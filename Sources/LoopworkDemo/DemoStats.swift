@@ -29,9 +29,10 @@ final class DemoStats: Sendable {
     }
 
     func snapshot(tasks: TaskTotals?) -> Snapshot {
-        Snapshot(completed: completedCount.load(ordering: .relaxed),
-                 failed: failedCount.load(ordering: .relaxed),
-                 running: runningCount.load(ordering: .relaxed),
-                 tasks: tasks)
+        Snapshot(
+            completed: completedCount.load(ordering: .relaxed),
+            failed: failedCount.load(ordering: .relaxed),
+            running: runningCount.load(ordering: .relaxed),
+            tasks: tasks)
     }
 }

@@ -19,14 +19,17 @@ extension DemoRoutes {
 
         app.get("/download") { (query: QueryParameters) -> Response in
             let total = try integer(query, "bytes", default: 1 << 30, max: maxDownload)
-            return Response(headerFields: [.contentType: "application/octet-stream"], body: ResponseBody { writer in
-                var left = total
-                while left > 0 {
-                    let count = min(left, downloadBlock.count)
-                    try await writer.write(count == downloadBlock.count ? downloadBlock : Array(downloadBlock[..<count]))
-                    left -= count
-                }
-            })
+            return Response(
+                headerFields: [.contentType: "application/octet-stream"],
+                body: ResponseBody { writer in
+                    var left = total
+                    while left > 0 {
+                        let count = min(left, downloadBlock.count)
+                        try await writer.write(
+                            count == downloadBlock.count ? downloadBlock : Array(downloadBlock[..<count]))
+                        left -= count
+                    }
+                })
         }
 
         app.get("/sse") { (query: QueryParameters) -> Response in
@@ -52,15 +55,19 @@ extension DemoRoutes {
             tasks.afterResponse.schedule(logTiming, "after-response", clock, logger)
             logger.info("handler returning", metadata: ["elapsed-us": "\(clock.elapsedMicroseconds)"])
             let chunk = [UInt8](repeating: UInt8(ascii: "s"), count: chunkBytes)
-            return Response(status: .accepted, headerFields: [.contentType: "application/octet-stream"], body: ResponseBody { writer in
-                for index in 0..<chunks {
-                    if index == failAfter { throw DemoStreamError(chunk: index) }
-                    if index == 0 || index == chunks - 1 {
-                        logger.info("writing chunk", metadata: ["chunk": "\(index)", "elapsed-us": "\(clock.elapsedMicroseconds)"])
+            return Response(
+                status: .accepted, headerFields: [.contentType: "application/octet-stream"],
+                body: ResponseBody { writer in
+                    for index in 0..<chunks {
+                        if index == failAfter { throw DemoStreamError(chunk: index) }
+                        if index == 0 || index == chunks - 1 {
+                            logger.info(
+                                "writing chunk",
+                                metadata: ["chunk": "\(index)", "elapsed-us": "\(clock.elapsedMicroseconds)"])
+                        }
+                        try await writer.write(chunk)
                     }
-                    try await writer.write(chunk)
-                }
-            })
+                })
         }
     }
 
@@ -68,7 +75,8 @@ extension DemoRoutes {
     static func integer(_ query: QueryParameters, _ name: String, default fallback: Int, max: Int) throws -> Int {
         guard let raw = query[name] else { return fallback }
         guard raw.utf8.count <= 16, raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let value = Int(raw), value <= max else {
+            let value = Int(raw), value <= max
+        else {
             throw HTTPError(.badRequest, detail: "\(name) must be an integer in 0...\(max)")
         }
         return value

@@ -16,13 +16,16 @@ extension App {
     ///   - metricsFactory: Where the queue's counters and timers go; `nil` uses the global
     ///     `MetricsSystem.factory`.
     /// - Throws: ``DurableTasksError`` when two job types share a name.
-    public func addDurableTasks(postgres: String, jobs: [any DurableJob],
-                                configuration: DurableTasksConfiguration? = nil,
-                                metricsFactory: (any MetricsFactory)? = nil) throws {
+    public func addDurableTasks(
+        postgres: String, jobs: [any DurableJob],
+        configuration: DurableTasksConfiguration? = nil,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws {
         var settings = configuration ?? DurableTasksConfiguration(postgres: postgres)
         settings.postgres = postgres
-        let queue = DurableQueue(configuration: settings, registry: try JobRegistry(jobs),
-                                 metricsFactory: metricsFactory ?? MetricsSystem.factory)
+        let queue = DurableQueue(
+            configuration: settings, registry: try JobRegistry(jobs),
+            metricsFactory: metricsFactory ?? MetricsSystem.factory)
         services.install(queue)
     }
 

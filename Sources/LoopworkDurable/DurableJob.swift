@@ -53,8 +53,10 @@ public struct DurableJobOptions: Sendable {
     public var maximumRetryDelay: Duration
 
     /// Sets what a job type needs; the defaults suit short jobs such as sending a message.
-    public init(maxAttempts: Int = 5, timeout: Duration = .seconds(60), concurrency: Int? = nil,
-                retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(300)) {
+    public init(
+        maxAttempts: Int = 5, timeout: Duration = .seconds(60), concurrency: Int? = nil,
+        retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(300)
+    ) {
         self.maxAttempts = maxAttempts
         self.timeout = timeout
         self.concurrency = concurrency

@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 package import Logging
 public import Loopwork
 import LoopworkPostgres
 package import LoopworkUV
 import Metrics
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The durable queue of one app: its connections, its workers and the jobs its requests hold.
 ///
@@ -39,7 +40,8 @@ public final class DurableQueue: AppService, RequestDependency {
         self.registry = registry
         self.store = DurableStore(schema: DurableSchema(name: configuration.schema))
         self.metrics = DurableMetrics(factory: metricsFactory)
-        self.instanceID = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
+        self.instanceID =
+            "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// The installed queue.
@@ -53,7 +55,9 @@ public final class DurableQueue: AppService, RequestDependency {
 
     static func installed(in services: AppServices, route: String) throws -> DurableQueue {
         guard let queue = services.service(DurableQueue.self) else {
-            throw AppConfigurationError("route '\(route)' uses durable tasks, but the app has none: call app.addDurableTasks(postgres:jobs:) before starting it")
+            throw AppConfigurationError(
+                "route '\(route)' uses durable tasks, but the app has none: call app.addDurableTasks(postgres:jobs:) before starting it"
+            )
         }
         return queue
     }
@@ -93,19 +97,26 @@ public final class DurableQueue: AppService, RequestDependency {
     /// - Throws: ``DurableTasksError`` for a job type this app does not register, or when the
     ///   queue is not running; ``LoopworkPostgres/PostgresError`` when the row cannot be committed.
     @discardableResult
-    public func schedule<Job: DurableJob>(_ job: Job.Type, _ parameters: Job.Parameters,
-                                          idempotencyKey: String? = nil) async throws -> DurableJobHandle {
+    public func schedule<Job: DurableJob>(
+        _ job: Job.Type, _ parameters: Job.Parameters,
+        idempotencyKey: String? = nil
+    ) async throws -> DurableJobHandle {
         guard registry.entries[Job.name]?.type == ObjectIdentifier(Job.self) else {
-            throw DurableTasksError("durable job '\(Job.name)' (\(Job.self)) is not registered with addDurableTasks(jobs:)")
+            throw DurableTasksError(
+                "durable job '\(Job.name)' (\(Job.self)) is not registered with addDurableTasks(jobs:)")
         }
-        return try await insert(Job.self, parameters, held: false, idempotencyKey: idempotencyKey, requestID: nil, loop: nil)
+        return try await insert(
+            Job.self, parameters, held: false, idempotencyKey: idempotencyKey, requestID: nil, loop: nil)
     }
 
     /// Commits a job's row, runnable or held by this instance; counts it when it is new.
-    func insert<Job: DurableJob>(_ job: Job.Type, _ parameters: Job.Parameters, held: Bool, idempotencyKey: String?,
-                                 requestID: String?, loop: EventLoop?) async throws -> DurableJobHandle {
+    func insert<Job: DurableJob>(
+        _ job: Job.Type, _ parameters: Job.Parameters, held: Bool, idempotencyKey: String?,
+        requestID: String?, loop: EventLoop?
+    ) async throws -> DurableJobHandle {
         let handle = try await store.insert(
-            name: Job.name, parameters: try JobRegistry.encode(parameters), held: held, maxAttempts: Job.options.maxAttempts,
+            name: Job.name, parameters: try JobRegistry.encode(parameters), held: held,
+            maxAttempts: Job.options.maxAttempts,
             idempotencyKey: idempotencyKey, requestID: requestID, instance: instanceID,
             lease: configuration.leaseDuration, on: try pool(for: loop))
         if handle.created { metrics.count(.enqueued, job: Job.name) }
@@ -129,11 +140,13 @@ public final class DurableQueue: AppService, RequestDependency {
             try await pools[0].withConnection { try await store.schema.migrate(on: $0) }
         } catch {
             for pool in pools { await pool.close() }
-            throw DurableTasksError("durable tasks cannot start: PostgreSQL at \(configuration.redactedPostgres): \(error)")
+            throw DurableTasksError(
+                "durable tasks cannot start: PostgreSQL at \(configuration.redactedPostgres): \(error)")
         }
         var queueLogger = logger
         queueLogger[metadataKey: "instance"] = "\(instanceID)"
-        let worker = configuration.runsWorkers
+        let worker =
+            configuration.runsWorkers
             ? DurableWorker(queue: self, loop: loops[0], pool: pools[0], logger: queueLogger) : nil
         let maintenanceLogger = queueLogger
         let maintenance = Task(executorPreference: loops[0].taskExecutor) { [self] in
@@ -146,10 +159,12 @@ public final class DurableQueue: AppService, RequestDependency {
             state.logger = queueLogger
         }
         await worker?.start()
-        logger.info("durable tasks started", metadata: [
-            "schema": "\(configuration.schema)", "jobs": "\(registry.names.joined(separator: ","))",
-            "workers": "\(configuration.runsWorkers ? configuration.concurrency : 0)",
-        ])
+        logger.info(
+            "durable tasks started",
+            metadata: [
+                "schema": "\(configuration.schema)", "jobs": "\(registry.names.joined(separator: ","))",
+                "workers": "\(configuration.runsWorkers ? configuration.concurrency : 0)",
+            ])
     }
 
     /// Stops claiming, lets running jobs finish within the deadline and returns the rest to the
@@ -170,14 +185,17 @@ public final class DurableQueue: AppService, RequestDependency {
         await maintenance?.value
         await settleUnsettled(on: first, logger: logger)
         do {
-            try await first.query("""
+            try await first.query(
+                """
                 UPDATE \(store.schema.qualified).jobs SET state = 'queued', locked_by = NULL, lease_expires_at = NULL, run_at = now()
                 WHERE locked_by = $1 AND state = 'held'
                 """, [instanceID])
         } catch {
-            logger.warning("durable tasks: could not release held jobs at shutdown; their lease expires and another instance runs them", metadata: [
-                "error": "\(error)",
-            ])
+            logger.warning(
+                "durable tasks: could not release held jobs at shutdown; their lease expires and another instance runs them",
+                metadata: [
+                    "error": "\(error)"
+                ])
         }
         for pool in pools { await pool.close() }
     }
@@ -200,18 +218,22 @@ public final class DurableQueue: AppService, RequestDependency {
         guard !ids.isEmpty else { return }
         guard let pool = try? pool(for: loop) else {
             // Stopped: the rows stay held until their lease expires, then another instance runs them.
-            logger.warning("durable tasks stopped before held jobs were \(release ? "released" : "discarded"); they run once their lease expires", metadata: [
-                "jobs": "\(ids.joined(separator: ","))",
-            ])
+            logger.warning(
+                "durable tasks stopped before held jobs were \(release ? "released" : "discarded"); they run once their lease expires",
+                metadata: [
+                    "jobs": "\(ids.joined(separator: ","))"
+                ])
             return
         }
         Task(executorPreference: pool.loop.taskExecutor) { [self] in
             do {
                 if release { try await store.release(ids, on: pool) } else { try await store.discard(ids, on: pool) }
             } catch {
-                logger.warning("durable tasks: could not \(release ? "release" : "discard") held jobs; retrying", metadata: [
-                    "jobs": "\(ids.joined(separator: ","))", "error": "\(error)",
-                ])
+                logger.warning(
+                    "durable tasks: could not \(release ? "release" : "discard") held jobs; retrying",
+                    metadata: [
+                        "jobs": "\(ids.joined(separator: ","))", "error": "\(error)",
+                    ])
                 state.withLock { $0.unsettled.append(contentsOf: ids.map { ($0, release) }) }
             }
         }
@@ -259,12 +281,17 @@ public final class DurableQueue: AppService, RequestDependency {
     private func housekeeping(on pool: PostgresPool, logger: Logger) async {
         do {
             let deleted = try await store.deleteFinished(olderThan: configuration.retention, on: pool)
-            if deleted > 0 { logger.debug("durable tasks: deleted succeeded jobs past retention", metadata: ["count": "\(deleted)"]) }
+            if deleted > 0 {
+                logger.debug("durable tasks: deleted succeeded jobs past retention", metadata: ["count": "\(deleted)"])
+            }
             guard configuration.runsWorkers else { return }
-            for (name, count) in try await store.unknownWaitingJobs(known: registry.names, age: .seconds(60), on: pool) {
-                logger.warning("durable jobs wait for a job type this instance does not register", metadata: [
-                    "job": "\(name)", "waiting": "\(count)",
-                ])
+            for (name, count) in try await store.unknownWaitingJobs(known: registry.names, age: .seconds(60), on: pool)
+            {
+                logger.warning(
+                    "durable jobs wait for a job type this instance does not register",
+                    metadata: [
+                        "job": "\(name)", "waiting": "\(count)",
+                    ])
             }
         } catch {
             logger.warning("durable tasks: housekeeping failed", metadata: ["error": "\(error)"])

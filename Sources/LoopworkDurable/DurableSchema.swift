@@ -15,10 +15,16 @@ struct DurableSchema {
     /// kept to the letters every tool accepts unquoted.
     static func validate(_ name: String) throws(DurableTasksError) {
         let first = name.utf8.first
-        guard let first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), name.utf8.count <= 48,
-              name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        guard let first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+            name.utf8.count <= 48,
+            name.utf8.allSatisfy({
+                $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            })
         else {
-            throw DurableTasksError("durable tasks schema '\(name)': use 1 to 48 lowercase letters, digits and '_', starting with a letter or '_'")
+            throw DurableTasksError(
+                "durable tasks schema '\(name)': use 1 to 48 lowercase letters, digits and '_', starting with a letter or '_'"
+            )
         }
     }
 
@@ -55,7 +61,7 @@ struct DurableSchema {
             END $$;
             CREATE TRIGGER jobs_announce AFTER INSERT OR UPDATE OF state ON \(s).jobs
                 FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION \(s).announce_runnable_job();
-            """,
+            """
         ]
     }
 
@@ -64,22 +70,28 @@ struct DurableSchema {
         try await connection.query("BEGIN")
         do {
             // One lock per schema name, held until COMMIT: concurrent starts migrate one by one.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", ["loopwork-durable-schema:\(name)"])
-            try await connection.execute(script: """
-                CREATE SCHEMA IF NOT EXISTS \(qualified);
-                CREATE TABLE IF NOT EXISTS \(qualified).schema_migrations (
-                    version integer PRIMARY KEY,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                );
-                """)
-            let applied = try await connection.query("SELECT coalesce(max(version), 0) AS version FROM \(qualified).schema_migrations")
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtext($1))", ["loopwork-durable-schema:\(name)"])
+            try await connection.execute(
+                script: """
+                    CREATE SCHEMA IF NOT EXISTS \(qualified);
+                    CREATE TABLE IF NOT EXISTS \(qualified).schema_migrations (
+                        version integer PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    );
+                    """)
+            let applied = try await connection.query(
+                "SELECT coalesce(max(version), 0) AS version FROM \(qualified).schema_migrations")
             let current = try applied[0].decode("version", as: Int.self)
             if current > migrations.count {
-                throw DurableTasksError("the durable tasks schema '\(name)' is at version \(current), newer than this build knows (\(migrations.count)): upgrade this instance")
+                throw DurableTasksError(
+                    "the durable tasks schema '\(name)' is at version \(current), newer than this build knows (\(migrations.count)): upgrade this instance"
+                )
             }
             for (index, migration) in migrations.enumerated() where index + 1 > current {
                 try await connection.execute(script: migration)
-                try await connection.query("INSERT INTO \(qualified).schema_migrations (version) VALUES ($1)", [index + 1])
+                try await connection.query(
+                    "INSERT INTO \(qualified).schema_migrations (version) VALUES ($1)", [index + 1])
             }
             try await connection.query("COMMIT")
         } catch {

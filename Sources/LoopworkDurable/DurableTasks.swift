@@ -26,9 +26,13 @@ public struct DurableTasks<Job: DurableJob>: RequestDependency {
     let context: RequestContext
 
     /// Jobs that become runnable when the handler has returned.
-    public var afterRoute: DurableTasksBatch<Job> { DurableTasksBatch(queue: queue, context: context, timing: .afterRoute) }
+    public var afterRoute: DurableTasksBatch<Job> {
+        DurableTasksBatch(queue: queue, context: context, timing: .afterRoute)
+    }
     /// Jobs that become runnable once the response has been written, or the client is gone.
-    public var afterResponse: DurableTasksBatch<Job> { DurableTasksBatch(queue: queue, context: context, timing: .afterResponse) }
+    public var afterResponse: DurableTasksBatch<Job> {
+        DurableTasksBatch(queue: queue, context: context, timing: .afterResponse)
+    }
 
     /// Schedules a job that is runnable as soon as its row is committed, before this returns.
     ///
@@ -53,10 +57,14 @@ public struct DurableTasks<Job: DurableJob>: RequestDependency {
     public static func checkAvailability(in environment: DependencyEnvironment) throws {
         let queue = try DurableQueue.installed(in: environment.services, route: environment.route)
         guard let entry = queue.registry.entries[Job.name] else {
-            throw AppConfigurationError("route '\(environment.route)' schedules durable job '\(Job.name)' (\(Job.self)), which addDurableTasks(jobs:) does not register")
+            throw AppConfigurationError(
+                "route '\(environment.route)' schedules durable job '\(Job.name)' (\(Job.self)), which addDurableTasks(jobs:) does not register"
+            )
         }
         guard entry.type == ObjectIdentifier(Job.self) else {
-            throw AppConfigurationError("route '\(environment.route)' schedules \(Job.self) as durable job '\(Job.name)', but that name is registered for another type")
+            throw AppConfigurationError(
+                "route '\(environment.route)' schedules \(Job.self) as durable job '\(Job.name)', but that name is registered for another type"
+            )
         }
     }
 }
@@ -77,12 +85,16 @@ public struct DurableTasksBatch<Job: DurableJob>: Sendable {
     ///   - always: Whether the job runs even when the handler throws.
     /// - Throws: ``LoopworkPostgres/PostgresError`` when the row cannot be committed.
     @discardableResult
-    public func schedule(_ parameters: Job.Parameters, idempotencyKey: String? = nil, always: Bool = false) async throws -> DurableJobHandle {
+    public func schedule(_ parameters: Job.Parameters, idempotencyKey: String? = nil, always: Bool = false) async throws
+        -> DurableJobHandle
+    {
         let held = timing != .immediate
-        let handle = try await queue.insert(Job.self, parameters, held: held, idempotencyKey: idempotencyKey,
-                                            requestID: context.requestID, loop: context.loop)
+        let handle = try await queue.insert(
+            Job.self, parameters, held: held, idempotencyKey: idempotencyKey,
+            requestID: context.requestID, loop: context.loop)
         if held && handle.created {
-            context.addObserver(HeldJob(id: handle.id, timing: timing, always: always, queue: queue, loop: context.loop))
+            context.addObserver(
+                HeldJob(id: handle.id, timing: timing, always: always, queue: queue, loop: context.loop))
         }
         return handle
     }
@@ -121,7 +133,9 @@ private final class HeldJob: RequestLifecycleObserver {
     }
 
     private func settle(release: Bool) {
-        guard settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        guard settled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
         queue.settle([id], release: release, loop: loop)
     }
 }

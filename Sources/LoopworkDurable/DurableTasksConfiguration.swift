@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// How an instance uses the durable queue.
@@ -29,10 +29,12 @@ public struct DurableTasksConfiguration: Sendable {
     public var connectionsPerLoop: Int
 
     /// The defaults suit a web service whose jobs take seconds.
-    public init(postgres: String, schema: String = "loopwork", runsWorkers: Bool = true, concurrency: Int = 16,
-                leaseDuration: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
-                retention: Duration = .seconds(7 * 24 * 3600), shutdownDeadline: Duration = .seconds(20),
-                connectionsPerLoop: Int = 2) {
+    public init(
+        postgres: String, schema: String = "loopwork", runsWorkers: Bool = true, concurrency: Int = 16,
+        leaseDuration: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
+        retention: Duration = .seconds(7 * 24 * 3600), shutdownDeadline: Duration = .seconds(20),
+        connectionsPerLoop: Int = 2
+    ) {
         self.postgres = postgres
         self.schema = schema
         self.runsWorkers = runsWorkers
@@ -46,7 +48,8 @@ public struct DurableTasksConfiguration: Sendable {
 
     /// The connection string without its password, for messages and logs.
     var redactedPostgres: String {
-        guard let scheme = postgres.firstRange(of: "://"), let at = postgres[scheme.upperBound...].firstIndex(of: "@") else {
+        guard let scheme = postgres.firstRange(of: "://"), let at = postgres[scheme.upperBound...].firstIndex(of: "@")
+        else {
             return postgres.contains("password=") ? "(connection string with a password)" : postgres
         }
         let credentials = postgres[scheme.upperBound..<at]

@@ -69,9 +69,11 @@ actor DurableWorker {
         running = [:]
         for (id, job) in abandoned {
             job.attempt.cancel()
-            logger.warning("durable job still running at the shutdown deadline; returned to the queue", metadata: [
-                "job-id": "\(id)", "job": "\(job.name)",
-            ])
+            logger.warning(
+                "durable job still running at the shutdown deadline; returned to the queue",
+                metadata: [
+                    "job-id": "\(id)", "job": "\(job.name)",
+                ])
             await record([id], name: job.name, .returned)
         }
         await recordingSuccesses?.value
@@ -88,11 +90,15 @@ actor DurableWorker {
             } catch {
                 failures += 1
                 if failures == 1 || failures.isMultiple(of: 30) {
-                    logger.warning("durable tasks: claiming jobs failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    logger.warning(
+                        "durable tasks: claiming jobs failed; retrying",
+                        metadata: ["error": "\(error)", "failures": "\(failures)"])
                 }
             }
-            await sleepUntilWoken(atMost: failures == 0 ? queue.configuration.pollInterval
-                : Backoff(base: queue.configuration.pollInterval, cap: .seconds(30)).delay(after: failures))
+            await sleepUntilWoken(
+                atMost: failures == 0
+                    ? queue.configuration.pollInterval
+                    : Backoff(base: queue.configuration.pollInterval, cap: .seconds(30)).delay(after: failures))
         }
     }
 
@@ -102,11 +108,13 @@ actor DurableWorker {
         var mayHaveMore = false
         for name in queue.registry.names {
             guard !stopping, let entry = queue.registry.entries[name] else { continue }
-            let free = min(queue.configuration.concurrency - running.count,
-                           (entry.options.concurrency ?? .max) - runningByName[name, default: 0])
+            let free = min(
+                queue.configuration.concurrency - running.count,
+                (entry.options.concurrency ?? .max) - runningByName[name, default: 0])
             guard free > 0 else { continue }
-            let claimed = try await queue.store.claim(name: name, limit: free, instance: queue.instanceID,
-                                                      lease: queue.configuration.leaseDuration, on: pool)
+            let claimed = try await queue.store.claim(
+                name: name, limit: free, instance: queue.instanceID,
+                lease: queue.configuration.leaseDuration, on: pool)
             if claimed.count == free { mayHaveMore = true }
             for job in claimed { await launch(job, entry) }
         }
@@ -123,13 +131,16 @@ actor DurableWorker {
             // Claimed again after its instance died during the last attempt.
             jobLogger.error("durable job is dead: its last attempt never finished")
             queue.metrics.count(.dead, job: job.name)
-            await record([job.id], name: job.name, .dead(error: "attempt \(job.maxAttempts) of \(job.maxAttempts) never finished (its instance stopped)"))
+            await record(
+                [job.id], name: job.name,
+                .dead(error: "attempt \(job.maxAttempts) of \(job.maxAttempts) never finished (its instance stopped)"))
             return
         }
         queue.metrics.count(.started, job: job.name)
         queue.metrics.recordQueueLatency(seconds: job.waited, job: job.name)
-        let context = JobContext(jobID: job.id, name: job.name, attempt: job.attempt, maxAttempts: job.maxAttempts,
-                                 requestID: job.requestID, logger: jobLogger)
+        let context = JobContext(
+            jobID: job.id, name: job.name, attempt: job.attempt, maxAttempts: job.maxAttempts,
+            requestID: job.requestID, logger: jobLogger)
         let run = entry.run
         let parameters = job.parameters
         let attempt = Task(executorPreference: loop.taskExecutor) { try await run(parameters, context) }
@@ -139,8 +150,10 @@ actor DurableWorker {
         onLoop { [jobLogger] in await $0.finish(job, entry, attempt, logger: jobLogger) }
     }
 
-    private func finish(_ job: DurableStore.ClaimedJob, _ entry: JobRegistry.Entry, _ attempt: Task<Void, any Error>,
-                        logger jobLogger: Logger) async {
+    private func finish(
+        _ job: DurableStore.ClaimedJob, _ entry: JobRegistry.Entry, _ attempt: Task<Void, any Error>,
+        logger jobLogger: Logger
+    ) async {
         let result = await outcome(of: attempt, within: entry.options.timeout)
         // Returned to the queue by the shutdown meanwhile: that outcome stands.
         guard running.removeValue(forKey: job.id) != nil else { return }
@@ -151,7 +164,8 @@ actor DurableWorker {
             queue.metrics.count(.succeeded, job: job.name)
             recordSuccess(job.id)
         case .failure(let error):
-            let reason = error is JobRegistry.UndecodableParameters || error is TimedOut ? "\(error)" : String(reflecting: error)
+            let reason =
+                error is JobRegistry.UndecodableParameters || error is TimedOut ? "\(error)" : String(reflecting: error)
             queue.metrics.count(.failed, job: job.name)
             let outcome: DurableStore.Outcome
             if error is JobRegistry.UndecodableParameters || job.attempt >= job.maxAttempts {
@@ -159,8 +173,10 @@ actor DurableWorker {
                 queue.metrics.count(.dead, job: job.name)
                 outcome = .dead(error: reason)
             } else {
-                let delay = Backoff(base: entry.options.retryDelay, cap: entry.options.maximumRetryDelay).delay(after: job.attempt)
-                jobLogger.warning("durable job failed; retrying", metadata: ["error": "\(reason)", "retry-in": "\(delay)"])
+                let delay = Backoff(base: entry.options.retryDelay, cap: entry.options.maximumRetryDelay).delay(
+                    after: job.attempt)
+                jobLogger.warning(
+                    "durable job failed; retrying", metadata: ["error": "\(reason)", "retry-in": "\(delay)"])
                 queue.metrics.count(.retried, job: job.name)
                 outcome = .retry(after: delay, error: reason)
             }
@@ -194,7 +210,9 @@ actor DurableWorker {
     private func outcome(of attempt: Task<Void, any Error>, within limit: Duration) async -> Result<Void, any Error> {
         // Whichever of the attempt and the timer ends first settles; each may come before the
         // waiter is stored, so an early result waits in the box.
-        let box = Locked<(waiter: CheckedContinuation<Result<Void, any Error>, Never>?, result: Result<Void, any Error>?, done: Bool)>((nil, nil, false))
+        let box = Locked<
+            (waiter: CheckedContinuation<Result<Void, any Error>, Never>?, result: Result<Void, any Error>?, done: Bool)
+        >((nil, nil, false))
         let settle: @Sendable (Result<Void, any Error>) -> Void = { result in
             let waiter = box.withLock { state -> CheckedContinuation<Result<Void, any Error>, Never>? in
                 guard !state.done else { return nil }
@@ -237,9 +255,11 @@ actor DurableWorker {
                 failures += 1
                 let delay = backoff.delay(after: failures)
                 guard ContinuousClock.now + delay < giveUp else {
-                    logger.error("durable job outcome could not be recorded; it runs again once its lease expires", metadata: [
-                        "job-id": "\(ids.joined(separator: ","))", "job": "\(name ?? "-")", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "durable job outcome could not be recorded; it runs again once its lease expires",
+                        metadata: [
+                            "job-id": "\(ids.joined(separator: ","))", "job": "\(name ?? "-")", "error": "\(error)",
+                        ])
                     return
                 }
                 try? await Task.sleep(for: delay)
@@ -255,7 +275,8 @@ actor DurableWorker {
         var failures = 0
         while !stopping {
             do {
-                let connection = try await PostgresConnection.connect(PostgresConfiguration(queue.configuration.postgres), on: loop)
+                let connection = try await PostgresConnection.connect(
+                    PostgresConfiguration(queue.configuration.postgres), on: loop)
                 // A stop that came while connecting found no listener to close: close it here.
                 guard !stopping else {
                     await connection.close()
@@ -270,7 +291,8 @@ actor DurableWorker {
                 for await _ in notifications { wake() }
             } catch {
                 if !stopping {
-                    logger.debug("durable tasks: listening for jobs failed; polling meanwhile", metadata: ["error": "\(error)"])
+                    logger.debug(
+                        "durable tasks: listening for jobs failed; polling meanwhile", metadata: ["error": "\(error)"])
                 }
             }
             listener = nil

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The job types an app registered, by name, with their parameters' coding erased.
@@ -28,14 +28,17 @@ struct JobRegistry: Sendable {
             let entry = Self.entry(for: job)
             if let existing = entries[entry.name] {
                 let what = existing.type == entry.type ? "twice" : "by two types"
-                throw DurableTasksError("addDurableTasks: job name '\(entry.name)' is registered \(what); each job type needs a name of its own")
+                throw DurableTasksError(
+                    "addDurableTasks: job name '\(entry.name)' is registered \(what); each job type needs a name of its own"
+                )
             }
             guard !entry.name.isEmpty else {
                 throw DurableTasksError("addDurableTasks: \(type(of: job)) has an empty name")
             }
             let options = entry.options
             guard options.maxAttempts >= 1, options.timeout > .zero, (options.concurrency ?? 1) >= 1 else {
-                throw DurableTasksError("job '\(entry.name)': maxAttempts and concurrency must be at least 1 and the timeout positive")
+                throw DurableTasksError(
+                    "job '\(entry.name)': maxAttempts and concurrency must be at least 1 and the timeout positive")
             }
             entries[entry.name] = entry
         }

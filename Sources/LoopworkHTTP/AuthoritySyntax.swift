@@ -24,7 +24,8 @@ enum AuthoritySyntax {
                 if ByteClass.isRegNameChar(byte) {
                     index &+= 1
                 } else if byte == ByteClass.percent, end &- index >= 3,
-                    ByteClass.hexValue(bytes[index &+ 1]) != nil, ByteClass.hexValue(bytes[index &+ 2]) != nil {
+                    ByteClass.hexValue(bytes[index &+ 1]) != nil, ByteClass.hexValue(bytes[index &+ 2]) != nil
+                {
                     index &+= 3
                 } else {
                     break

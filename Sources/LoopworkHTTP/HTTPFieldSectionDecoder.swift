@@ -51,7 +51,8 @@ struct HTTPFieldSectionDecoder {
                     ? HTTPParseError(.bareCRInFieldValue) : HTTPParseError(.invalidFieldValueCharacter)
             }
             var valueEnd = index
-            while valueEnd > valueStart, bytes[valueEnd &- 1] == ByteClass.sp || bytes[valueEnd &- 1] == ByteClass.htab {
+            while valueEnd > valueStart, bytes[valueEnd &- 1] == ByteClass.sp || bytes[valueEnd &- 1] == ByteClass.htab
+            {
                 valueEnd &-= 1
             }
             index &+= 2
@@ -63,11 +64,13 @@ struct HTTPFieldSectionDecoder {
             let valueBytes = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             // ASCII values go through String(decoding:), which is much cheaper than HTTPTypes' generic byte path;
             // obs-text keeps its raw bytes (not valid UTF-8 in general) through the byte initializer.
-            let field = highBits & ByteClass.highBit == 0
+            let field =
+                highBits & ByteClass.highBit == 0
                 ? HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
                 : HTTPField(name: name, value: valueBytes)
             if interpret && special != .none {
-                try interpretField(special, field: field, bytes: bytes, start: valueStart, end: valueEnd, limits: limits)
+                try interpretField(
+                    special, field: field, bytes: bytes, start: valueStart, end: valueEnd, limits: limits)
             }
             fields.append(field)
         }
@@ -193,14 +196,17 @@ struct HTTPFieldSectionDecoder {
     ) {
         var index = start
         while index < end {
-            while index < end, bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == ByteClass.comma {
+            while index < end,
+                bytes[index] == ByteClass.sp || bytes[index] == ByteClass.htab || bytes[index] == ByteClass.comma
+            {
                 index &+= 1
             }
             let elementStart = index
             while index < end, bytes[index] != ByteClass.comma { index &+= 1 }
             var elementEnd = index
             while elementEnd > elementStart,
-                bytes[elementEnd &- 1] == ByteClass.sp || bytes[elementEnd &- 1] == ByteClass.htab {
+                bytes[elementEnd &- 1] == ByteClass.sp || bytes[elementEnd &- 1] == ByteClass.htab
+            {
                 elementEnd &-= 1
             }
             if elementEnd > elementStart, !body(elementStart, elementEnd) { return }

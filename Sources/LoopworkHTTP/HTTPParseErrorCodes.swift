@@ -3,7 +3,8 @@ import HTTPTypes
 // Every failure the parser reports. The reasons are fixed texts, never request data, because a server sends
 // them to the client.
 extension HTTPParseError.Code {
-    private static let httpVersionNotSupported = HTTPResponse.Status(code: 505, reasonPhrase: "HTTP Version Not Supported")
+    private static let httpVersionNotSupported = HTTPResponse.Status(
+        code: 505, reasonPhrase: "HTTP Version Not Supported")
     private static let notImplemented = HTTPResponse.Status(code: 501, reasonPhrase: "Not Implemented")
 
     // MARK: Request line

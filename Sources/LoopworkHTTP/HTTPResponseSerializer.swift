@@ -106,8 +106,9 @@ public struct HTTPResponseSerializer: Sendable {
     ) {
         let count = body.count
         buffer.reserveCapacity(buffer.count + 256 + count)
-        writeHead(status: status, headerFields: headerFields, bodyLength: .known(count), version: version,
-                  keepAlive: keepAlive, into: &buffer)
+        writeHead(
+            status: status, headerFields: headerFields, bodyLength: .known(count), version: version,
+            keepAlive: keepAlive, into: &buffer)
         let code = status.code
         if !isHeadRequest && code >= 200 && code != 204 && code != 304 {
             buffer.append(contentsOf: body)

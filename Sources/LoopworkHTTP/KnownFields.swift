@@ -79,8 +79,9 @@ final class KnownFieldNames: Sendable {
             for entry in lengthRanges[count] {
                 let match = lowercaseBytes.withUnsafeBufferPointer { lower in
                     usualBytes.withUnsafeBufferPointer { usual in
-                        Self.compare(bytes, offset: offset, count: count, lower: lower, usual: usual,
-                                     at: offsets[entry])
+                        Self.compare(
+                            bytes, offset: offset, count: count, lower: lower, usual: usual,
+                            at: offsets[entry])
                     }
                 }
                 switch match {

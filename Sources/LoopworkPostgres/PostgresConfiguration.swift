@@ -12,7 +12,9 @@ public struct PostgresConfiguration: Sendable {
     public var statementTimeout: Duration?
 
     /// Describes a server to connect to.
-    public init(_ connectionString: String, connectTimeout: Duration = .seconds(10), statementTimeout: Duration? = .seconds(30)) {
+    public init(
+        _ connectionString: String, connectTimeout: Duration = .seconds(10), statementTimeout: Duration? = .seconds(30)
+    ) {
         self.connectionString = connectionString
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout

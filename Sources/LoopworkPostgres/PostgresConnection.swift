@@ -1,8 +1,9 @@
 import CLibPQ
-#if canImport(Glibc)
-import Glibc
-#endif
 public import LoopworkUV
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One connection to a PostgreSQL server, driven by an event loop: libpq in non-blocking mode,
 /// its socket watched by a ``LoopPoll``.
@@ -47,7 +48,9 @@ public actor PostgresConnection {
     ///
     /// - Throws: ``PostgresError`` of kind `connection` (refused, authentication failed, an
     ///   unknown database, a malformed connection string) or `timedOut`.
-    public static func connect(_ configuration: PostgresConfiguration, on loop: EventLoop) async throws -> PostgresConnection {
+    public static func connect(_ configuration: PostgresConfiguration, on loop: EventLoop) async throws
+        -> PostgresConnection
+    {
         let connection = PostgresConnection(configuration: configuration, loop: loop)
         try await connection.open()
         return connection
@@ -87,7 +90,8 @@ public actor PostgresConnection {
     /// `bufferLimit`, the oldest undelivered notifications are dropped (they are wake-up hints:
     /// read the state they announce from the database itself).
     public func notifications(bufferLimit: Int = 1024) -> AsyncStream<PostgresNotification> {
-        let (stream, continuation) = AsyncStream.makeStream(of: PostgresNotification.self, bufferingPolicy: .bufferingNewest(bufferLimit))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: PostgresNotification.self, bufferingPolicy: .bufferingNewest(bufferLimit))
         guard failure == nil else {
             continuation.finish()
             return stream
@@ -234,7 +238,8 @@ public actor PostgresConnection {
         default:
             // COPY and the streaming modes: never started by this client's statements.
             if running?.error == nil {
-                running?.error = PostgresError(.server, message: "unsupported result: \(String(cString: PQresStatus(PQresultStatus(result))))")
+                running?.error = PostgresError(
+                    .server, message: "unsupported result: \(String(cString: PQresStatus(PQresultStatus(result))))")
             }
         }
     }
@@ -254,9 +259,10 @@ public actor PostgresConnection {
     private func deliverNotifications() {
         guard let connection else { return }
         while let notify = PQnotifies(connection) {
-            let notification = PostgresNotification(channel: String(cString: notify.pointee.relname),
-                                                    payload: String(cString: notify.pointee.extra),
-                                                    senderProcessID: notify.pointee.be_pid)
+            let notification = PostgresNotification(
+                channel: String(cString: notify.pointee.relname),
+                payload: String(cString: notify.pointee.extra),
+                senderProcessID: notify.pointee.be_pid)
             PQfreemem(notify)
             for listener in listeners.values { listener.yield(notification) }
         }
@@ -371,9 +377,10 @@ public actor PostgresConnection {
         var values: [[String?]] = []
         values.reserveCapacity(Int(rowCount))
         for row in 0..<rowCount {
-            values.append((0..<columnCount).map { column in
-                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
-            })
+            values.append(
+                (0..<columnCount).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
         }
         let affected = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
         return PostgresRows(columns: columns, values: values, affectedRows: affected)
@@ -384,12 +391,15 @@ public actor PostgresConnection {
             PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
         }
         let message = field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result))
-        return PostgresError(.server, message: message, sqlState: field(UInt8(ascii: "C")), detail: field(UInt8(ascii: "D")))
+        return PostgresError(
+            .server, message: message, sqlState: field(UInt8(ascii: "C")), detail: field(UInt8(ascii: "D")))
     }
 
     /// Calls `body` with NUL-terminated copies of `strings` (`nil` stays a null pointer), valid
     /// only during the call.
-    private static func withCStrings<Result>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> Result) -> Result {
+    private static func withCStrings<Result>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> Result)
+        -> Result
+    {
         let copies = strings.map { $0.map { strdup($0) } ?? nil }
         defer { for copy in copies { free(copy) } }
         return body(copies.map { $0.map { UnsafePointer($0) } })

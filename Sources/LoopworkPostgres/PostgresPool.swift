@@ -32,8 +32,10 @@ public actor PostgresPool {
     /// - Parameters:
     ///   - size: The most connections open at once (at least 1).
     ///   - maximumReconnectDelay: The cap of the doubling delay between failed connection attempts.
-    public init(_ configuration: PostgresConfiguration, size: Int = 4, on loop: EventLoop,
-                maximumReconnectDelay: Duration = .seconds(5)) {
+    public init(
+        _ configuration: PostgresConfiguration, size: Int = 4, on loop: EventLoop,
+        maximumReconnectDelay: Duration = .seconds(5)
+    ) {
         self.configuration = configuration
         self.size = max(1, size)
         self.loop = loop
@@ -50,7 +52,9 @@ public actor PostgresPool {
     ///
     /// - Throws: ``PostgresError`` when no connection can be opened (kind `connection` or
     ///   `timedOut`) or the pool is closed (kind `closed`); otherwise what `body` throws.
-    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
         let connection = try await borrow()
         do {
             let result = try await body(connection)
@@ -99,7 +103,8 @@ public actor PostgresPool {
 
     private func openConnection() async throws -> PostgresConnection {
         if failedAttempts > 0 {
-            try await Task.sleep(for: Backoff(base: .milliseconds(50), cap: maximumReconnectDelay).delay(after: failedAttempts))
+            try await Task.sleep(
+                for: Backoff(base: .milliseconds(50), cap: maximumReconnectDelay).delay(after: failedAttempts))
         }
         do {
             let connection = try await PostgresConnection.connect(configuration, on: loop)

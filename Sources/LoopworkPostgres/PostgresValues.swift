@@ -65,7 +65,8 @@ public struct PostgresRow: Sendable {
     /// - Throws: ``PostgresError`` of kind `decoding` when the result has no such column.
     public func text(_ name: String) throws(PostgresError) -> String? {
         guard let index = columns.firstIndex(of: name) else {
-            throw PostgresError(.decoding, message: "no column \"\(name)\" in the result (columns: \(columns.joined(separator: ", ")))")
+            throw PostgresError(
+                .decoding, message: "no column \"\(name)\" in the result (columns: \(columns.joined(separator: ", ")))")
         }
         return values[index]
     }
@@ -74,12 +75,15 @@ public struct PostgresRow: Sendable {
     ///
     /// - Throws: ``PostgresError`` of kind `decoding` for a missing column, a `NULL`, or text
     ///   that is not a `Value`.
-    public func decode<Value: PostgresDecodable>(_ name: String, as type: Value.Type = Value.self) throws(PostgresError) -> Value {
+    public func decode<Value: PostgresDecodable>(_ name: String, as type: Value.Type = Value.self) throws(PostgresError)
+        -> Value
+    {
         guard let text = try text(name) else {
             throw PostgresError(.decoding, message: "column \"\(name)\" is NULL, expected \(Value.self)")
         }
         guard let value = Value(postgresText: text) else {
-            throw PostgresError(.decoding, message: "column \"\(name)\" holds \"\(text.prefix(64))\", not \(Value.self)")
+            throw PostgresError(
+                .decoding, message: "column \"\(name)\" holds \"\(text.prefix(64))\", not \(Value.self)")
         }
         return value
     }
@@ -88,7 +92,9 @@ public struct PostgresRow: Sendable {
     ///
     /// - Throws: ``PostgresError`` of kind `decoding` for a missing column or text that is not a
     ///   `Value`.
-    public func decodeIfPresent<Value: PostgresDecodable>(_ name: String, as type: Value.Type = Value.self) throws(PostgresError) -> Value? {
+    public func decodeIfPresent<Value: PostgresDecodable>(_ name: String, as type: Value.Type = Value.self)
+        throws(PostgresError) -> Value?
+    {
         guard try text(name) != nil else { return nil }
         return try decode(name, as: type)
     }

@@ -1,5 +1,5 @@
-public import Loopwork
 import HTTPTypes
+public import Loopwork
 
 extension App {
     /// Starts the app in `mode`, runs `body` with a client for it, then shuts the app down
@@ -45,18 +45,24 @@ extension App {
 struct RouterTestClient: TestClient {
     let running: RunningApp
 
-    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws -> TestResponse {
+    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws
+        -> TestResponse
+    {
         var fields = headerFields
         if fields[HTTPField.Name.hostField] == nil { fields[HTTPField.Name.hostField] = "localhost" }
-        let head = HTTPRequest(method: method, scheme: nil, authority: fields[HTTPField.Name.hostField], path: path, headerFields: fields)
+        let head = HTTPRequest(
+            method: method, scheme: nil, authority: fields[HTTPField.Name.hostField], path: path, headerFields: fields)
         let response = await running.respond(to: head, body: body)
         // The in-process runtime hands back a streamed body collected.
         let bytes = response.body.bytes ?? []
         var responseFields = response.headerFields
-        if responseFields[.contentLength] == nil, let length = response.body.length ?? (method == .head ? nil : bytes.count) {
+        if responseFields[.contentLength] == nil,
+            let length = response.body.length ?? (method == .head ? nil : bytes.count)
+        {
             responseFields[.contentLength] = String(length)
         }
-        return TestResponse(status: response.status, headerFields: responseFields,
-                            body: method == .head ? [] : bytes)
+        return TestResponse(
+            status: response.status, headerFields: responseFields,
+            body: method == .head ? [] : bytes)
     }
 }

@@ -1,6 +1,6 @@
-import LoopworkUV
 import HTTPTypes
 import Loopwork
+import LoopworkUV
 
 /// Talks HTTP/1.1 to a live server over one keep-alive connection, reconnecting when the server
 /// closed it. Requests are sent one at a time.
@@ -10,7 +10,9 @@ final class LiveTestClient: TestClient {
 
     init(port: Int) { self.port = port }
 
-    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws -> TestResponse {
+    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws
+        -> TestResponse
+    {
         var fields = headerFields
         if fields[HTTPField.Name.hostField] == nil { fields[HTTPField.Name.hostField] = "127.0.0.1:\(port)" }
         if !body.isEmpty, fields[.contentLength] == nil, fields[.transferEncoding] == nil {
@@ -43,6 +45,11 @@ final class LiveTestClient: TestClient {
 private final class LockedConnection: Sendable {
     private let socket = Locked<TestSocket?>(nil)
 
-    func take() -> TestSocket? { socket.withLock { value in defer { value = nil }; return value } }
+    func take() -> TestSocket? {
+        socket.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
     func put(_ new: TestSocket) { socket.withLock { $0 = new } }
 }

@@ -36,10 +36,12 @@ public struct ResponseReader: Sendable {
                 guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else {
                     throw MalformedResponse(description: "bad field line '\(line)'")
                 }
-                fields.append(HTTPField(name: name, value: String(line[line.index(after: colon)...].drop { $0 == " " })))
+                fields.append(
+                    HTTPField(name: name, value: String(line[line.index(after: colon)...].drop { $0 == " " })))
             }
             let bodyStart = headEnd + 4
-            let status = HTTPResponse.Status(code: code, reasonPhrase: statusLine.count > 2 ? String(statusLine[2]) : "")
+            let status = HTTPResponse.Status(
+                code: code, reasonPhrase: statusLine.count > 2 ? String(statusLine[2]) : "")
             if (100..<200).contains(code) {
                 buffer.removeFirst(bodyStart)
                 continue
@@ -55,7 +57,9 @@ public struct ResponseReader: Sendable {
                 return (TestResponse(status: status, headerFields: fields, body: body), keepAlive)
             }
             if let lengthText = fields[.contentLength] {
-                guard let length = Int(lengthText) else { throw MalformedResponse(description: "bad Content-Length '\(lengthText)'") }
+                guard let length = Int(lengthText) else {
+                    throw MalformedResponse(description: "bad Content-Length '\(lengthText)'")
+                }
                 guard buffer.count >= bodyStart + length else { return nil }
                 let body = Array(buffer[bodyStart..<bodyStart + length])
                 buffer.removeFirst(bodyStart + length)

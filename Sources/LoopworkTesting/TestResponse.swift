@@ -35,7 +35,8 @@ public protocol TestClient: Sendable {
     ///   - path: The request target, query included.
     ///   - headerFields: Extra fields; `Host` and `Content-Length` are added when missing.
     ///   - body: The body bytes.
-    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws -> TestResponse
+    func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields, body: [UInt8]) async throws
+        -> TestResponse
 }
 
 extension TestClient {
@@ -45,12 +46,16 @@ extension TestClient {
     }
 
     /// Sends a request with extra fields and no body.
-    public func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields) async throws -> TestResponse {
+    public func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields) async throws
+        -> TestResponse
+    {
         try await execute(method, path, headerFields: headerFields, body: [UInt8]())
     }
 
     /// Sends a request with a UTF-8 body, such as JSON text.
-    public func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields = [:], body: String) async throws -> TestResponse {
+    public func execute(_ method: HTTPRequest.Method, _ path: String, headerFields: HTTPFields = [:], body: String)
+        async throws -> TestResponse
+    {
         try await execute(method, path, headerFields: headerFields, body: Array(body.utf8))
     }
 }

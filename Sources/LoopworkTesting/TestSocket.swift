@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LoopworkUV
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A blocking TCP client socket for tests: raw bytes in and out, for cases no HTTP client
 /// would send (malformed requests, pipelining, half-close). Its blocking calls run on a thread
@@ -49,7 +50,9 @@ public final class TestSocket: Sendable {
         try await Self.blocking {
             var offset = 0
             while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let sent = bytes[offset...].withUnsafeBytes {
+                    Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
                 guard sent > 0 else { throw TestSocketError(call: "send", code: errno) }
                 offset += sent
             }

@@ -1,9 +1,10 @@
 import CLibUV
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One libuv loop running on a thread of its own.
 ///

@@ -36,8 +36,10 @@ extension EventLoop {
     ///   started it. Not for closes: a withdrawn close would leak its descriptor.
     /// - Throws: ``UVError/loopClosed`` once the loop is shutting down, or the call's synchronous
     ///   failure; `finish` then never runs.
-    func startFileRequest(_ operation: String, cancellable: Bool = true, _ call: FileCall,
-                          finish: @escaping (UnsafeMutablePointer<uv_fs_t>) -> Void) throws(UVError) {
+    func startFileRequest(
+        _ operation: String, cancellable: Bool = true, _ call: FileCall,
+        finish: @escaping (UnsafeMutablePointer<uv_fs_t>) -> Void
+    ) throws(UVError) {
         try checkAccepting()
         let request = UnsafeMutablePointer<uv_fs_t>.allocate(capacity: 1)
         let context = FileRequestContext(core: core, cancellable: cancellable, finish: finish)
@@ -54,8 +56,11 @@ extension EventLoop {
 
     /// Runs `body` on the loop thread (right away when already there) and waits for the result
     /// it hands to `resume`, which must be called exactly once. Any thread.
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable (_ resume: @escaping @Sendable (Result<T, UVError>) -> Void) -> Void)
-        async throws(UVError) -> T {
+    func onLoop<T: Sendable>(
+        _ body: @escaping @Sendable (_ resume: @escaping @Sendable (Result<T, UVError>) -> Void) -> Void
+    )
+        async throws(UVError) -> T
+    {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, UVError>, Never>) in
             let job: @Sendable () -> Void = { body { continuation.resume(returning: $0) } }
             if inEventLoop {
@@ -69,9 +74,12 @@ extension EventLoop {
 
     /// One `uv_fs_*` call from any thread: made on the loop, awaited until its callback, where
     /// `value` reads the result of a call that succeeded.
-    func fileRequest<T: Sendable>(_ operation: String, _ call: @escaping FileCall,
-                                  value: @escaping @Sendable (UnsafeMutablePointer<uv_fs_t>) -> Result<T, UVError>)
-        async throws(UVError) -> T {
+    func fileRequest<T: Sendable>(
+        _ operation: String, _ call: @escaping FileCall,
+        value: @escaping @Sendable (UnsafeMutablePointer<uv_fs_t>) -> Result<T, UVError>
+    )
+        async throws(UVError) -> T
+    {
         try await onLoop { resume in
             do throws(UVError) {
                 try self.startFileRequest(operation, call) { request in
@@ -106,7 +114,8 @@ extension EventLoop {
         try Self.checkPath(path, "uv_fs_realpath")
         return try await fileRequest("uv_fs_realpath", { uv_fs_realpath($0, $1, path, $2) }) { request in
             guard let pointer = request.pointee.ptr,
-                  let resolved = String(validatingCString: pointer.assumingMemoryBound(to: CChar.self)) else {
+                let resolved = String(validatingCString: pointer.assumingMemoryBound(to: CChar.self))
+            else {
                 return .failure(UVError(code: UV_EILSEQ.rawValue, operation: "uv_fs_realpath"))
             }
             return .success(resolved)

@@ -17,8 +17,10 @@ public struct FileStatus: Sendable, Equatable {
     public let device: UInt64
 
     /// A status with the given values, for tests and callers that compute one.
-    public init(size: Int64, modificationTime: Duration, isRegularFile: Bool, isDirectory: Bool,
-                inode: UInt64 = 0, device: UInt64 = 0) {
+    public init(
+        size: Int64, modificationTime: Duration, isRegularFile: Bool, isDirectory: Bool,
+        inode: UInt64 = 0, device: UInt64 = 0
+    ) {
         self.size = size
         self.modificationTime = modificationTime
         self.isRegularFile = isRegularFile
@@ -33,11 +35,12 @@ public struct FileStatus: Sendable, Equatable {
     private static let directoryType: UInt64 = 0o040000
 
     init(_ stat: uv_stat_t) {
-        self.init(size: Int64(truncatingIfNeeded: stat.st_size),
-                  modificationTime: .seconds(Int64(stat.st_mtim.tv_sec)) + .nanoseconds(Int64(stat.st_mtim.tv_nsec)),
-                  isRegularFile: stat.st_mode & Self.typeMask == Self.regularType,
-                  isDirectory: stat.st_mode & Self.typeMask == Self.directoryType,
-                  inode: stat.st_ino,
-                  device: stat.st_dev)
+        self.init(
+            size: Int64(truncatingIfNeeded: stat.st_size),
+            modificationTime: .seconds(Int64(stat.st_mtim.tv_sec)) + .nanoseconds(Int64(stat.st_mtim.tv_nsec)),
+            isRegularFile: stat.st_mode & Self.typeMask == Self.regularType,
+            isDirectory: stat.st_mode & Self.typeMask == Self.directoryType,
+            inode: stat.st_ino,
+            device: stat.st_dev)
     }
 }

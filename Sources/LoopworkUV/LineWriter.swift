@@ -1,8 +1,9 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Lines appended from any thread, written to a file descriptor in batches by a thread of its
@@ -61,10 +62,12 @@ public final class LineWriter: @unchecked Sendable {
         uv_cond_init(wake)
         uv_cond_init(batchWritten)
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = uv_thread_create(&thread, { argument in
-            guard let argument else { return }
-            Unmanaged<LineWriter>.fromOpaque(argument).takeRetainedValue().runWriter()
-        }, context)
+        let status = uv_thread_create(
+            &thread,
+            { argument in
+                guard let argument else { return }
+                Unmanaged<LineWriter>.fromOpaque(argument).takeRetainedValue().runWriter()
+            }, context)
         guard status == 0 else {
             Unmanaged<LineWriter>.fromOpaque(context).release()
             return
@@ -191,7 +194,8 @@ public final class LineWriter: @unchecked Sendable {
             if flushers == 0 && !stopping && batchInterval > .zero {
                 uv_mutex_unlock(mutex)
                 // Lines arriving meanwhile join the next batch instead of waking the writer each.
-                let nanoseconds = batchInterval.components.seconds * 1_000_000_000
+                let nanoseconds =
+                    batchInterval.components.seconds * 1_000_000_000
                     + batchInterval.components.attoseconds / 1_000_000_000
                 uv_sleep(UInt32(max(1, nanoseconds / 1_000_000)))
                 uv_mutex_lock(mutex)

@@ -1,8 +1,9 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A value guarded by a pthread mutex. Copies share the value and the lock, like a class.
@@ -35,8 +36,11 @@ public struct Locked<Value> {
     }
 
     @discardableResult @inlinable
-    public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
-        try storage.withUnsafeMutablePointers { (value: UnsafeMutablePointer<Value>, words: UnsafeMutablePointer<UInt64>) throws(Failure) -> Result in
+    public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure)
+        -> Result
+    {
+        try storage.withUnsafeMutablePointers {
+            (value: UnsafeMutablePointer<Value>, words: UnsafeMutablePointer<UInt64>) throws(Failure) -> Result in
             LockWords.lock(words)
             defer { LockWords.unlock(words) }
             return try body(&value.pointee)

@@ -1,9 +1,10 @@
 import CLibUV
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Work handed to a loop from any thread.
 enum LoopJob {
@@ -126,10 +127,12 @@ final class LoopCore: @unchecked Sendable {
     func startThread() throws(UVError) {
         var thread = uv_thread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = uv_thread_create(&thread, { argument in
-            guard let argument else { return }
-            Unmanaged<LoopCore>.fromOpaque(argument).takeRetainedValue().runThread()
-        }, context)
+        let status = uv_thread_create(
+            &thread,
+            { argument in
+                guard let argument else { return }
+                Unmanaged<LoopCore>.fromOpaque(argument).takeRetainedValue().runThread()
+            }, context)
         guard status == 0 else {
             Unmanaged<LoopCore>.fromOpaque(context).release()
             throw UVError(code: status, operation: "uv_thread_create")
@@ -263,8 +266,9 @@ final class LoopCore: @unchecked Sendable {
             closure()
         case .serialJob(let job):
             if let executor, let taskExecutor {
-                job.runSynchronously(isolatedTo: executor.asUnownedSerialExecutor(),
-                                     taskExecutor: taskExecutor.asUnownedTaskExecutor())
+                job.runSynchronously(
+                    isolatedTo: executor.asUnownedSerialExecutor(),
+                    taskExecutor: taskExecutor.asUnownedTaskExecutor())
             }
         case .taskJob(let job):
             if let taskExecutor {
@@ -291,18 +295,20 @@ final class LoopCore: @unchecked Sendable {
     /// Closes every open handle except the core's own (wake-up, check, idle), through its Swift
     /// owner so the owner's +1 is released in the close callback.
     private func closeAllHandles() {
-        uv_walk(uvLoop, { handle, _ in
-            guard let handle, uv_is_closing(handle) == 0 else { return }
-            switch handle.pointee.type {
-            case UV_ASYNC, UV_CHECK, UV_IDLE: return
-            default: break
-            }
-            if let data = handle.pointee.data {
-                Unmanaged<LoopHandle>.fromOpaque(data).takeUnretainedValue().close()
-            } else {
-                uv_close(handle, nil)
-            }
-        }, nil)
+        uv_walk(
+            uvLoop,
+            { handle, _ in
+                guard let handle, uv_is_closing(handle) == 0 else { return }
+                switch handle.pointee.type {
+                case UV_ASYNC, UV_CHECK, UV_IDLE: return
+                default: break
+                }
+                if let data = handle.pointee.data {
+                    Unmanaged<LoopHandle>.fromOpaque(data).takeUnretainedValue().close()
+                } else {
+                    uv_close(handle, nil)
+                }
+            }, nil)
     }
 
     /// Last step, on the loop thread after `uv_run` returned: run what was submitted meanwhile,

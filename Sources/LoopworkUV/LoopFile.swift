@@ -1,6 +1,7 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file opened for reading, whose every call runs on libuv's thread pool through its loop, so
@@ -53,9 +54,12 @@ public final class LoopFile: Sendable {
     ///   ``UVError/loopClosed`` once the loop is shutting down.
     public static func open(_ path: String, on loop: EventLoop) async throws(UVError) -> LoopFile {
         try EventLoop.checkPath(path, "uv_fs_open")
-        let descriptor: Int32 = try await loop.fileRequest("uv_fs_open", {
-            uv_fs_open($0, $1, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, $2)
-        }) { request in
+        let descriptor: Int32 = try await loop.fileRequest(
+            "uv_fs_open",
+            {
+                uv_fs_open($0, $1, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, $2)
+            }
+        ) { request in
             .success(Int32(truncatingIfNeeded: request.pointee.result))
         }
         return LoopFile(loop: loop, descriptor: descriptor)
@@ -81,10 +85,13 @@ public final class LoopFile: Sendable {
         guard count >= 0, offset >= 0 else { throw UVError(code: UV_EINVAL.rawValue, operation: "uv_fs_read") }
         guard count > 0 else { return [] }
         let buffer = ReadBuffer(count: min(count, Self.maximumReadSize))
-        return try await perform("uv_fs_read", { [descriptor] loop, request, callback in
-            var slice = uv_buf_init(buffer.base, UInt32(buffer.count))
-            return uv_fs_read(loop, request, descriptor, &slice, 1, offset, callback)
-        }) { request in
+        return try await perform(
+            "uv_fs_read",
+            { [descriptor] loop, request, callback in
+                var slice = uv_buf_init(buffer.base, UInt32(buffer.count))
+                return uv_fs_read(loop, request, descriptor, &slice, 1, offset, callback)
+            }
+        ) { request in
             buffer.bytes(Int(request.pointee.result))
         }
     }
@@ -119,8 +126,10 @@ public final class LoopFile: Sendable {
 
     /// Makes one call on the descriptor, counted in flight from its start on the loop thread to
     /// its callback; a call that reaches the loop after ``close()`` fails with `EBADF`.
-    private func perform<T: Sendable>(_ operation: String, _ call: @escaping FileCall,
-                                      value: @escaping @Sendable (UnsafeMutablePointer<uv_fs_t>) -> T) async throws(UVError) -> T {
+    private func perform<T: Sendable>(
+        _ operation: String, _ call: @escaping FileCall,
+        value: @escaping @Sendable (UnsafeMutablePointer<uv_fs_t>) -> T
+    ) async throws(UVError) -> T {
         try await loop.onLoop { resume in
             guard self.beginCall() else {
                 resume(.failure(UVError(code: UV_EBADF.rawValue, operation: operation)))
@@ -176,7 +185,8 @@ public final class LoopFile: Sendable {
         let job: @Sendable () -> Void = {
             do throws(UVError) {
                 // Not cancellable: a close withdrawn by shutdown would leak the descriptor.
-                try loop.startFileRequest("uv_fs_close", cancellable: false, { uv_fs_close($0, $1, descriptor, $2) }) { _ in
+                try loop.startFileRequest("uv_fs_close", cancellable: false, { uv_fs_close($0, $1, descriptor, $2) }) {
+                    _ in
                     done()
                 }
             } catch {

@@ -37,8 +37,10 @@ public final class LoopPoll: LoopHandle {
     /// - Parameter ready: Called on the loop with the events that happened, or with the error
     ///   libuv saw on the socket (the watcher then reports nothing more until watched again).
     /// - Throws: ``UVError`` when libuv cannot watch the descriptor.
-    public static func watching(socket: Int32, on loop: EventLoop,
-                                _ ready: @escaping (Result<Events, UVError>) -> Void) throws(UVError) -> LoopPoll {
+    public static func watching(
+        socket: Int32, on loop: EventLoop,
+        _ ready: @escaping (Result<Events, UVError>) -> Void
+    ) throws(UVError) -> LoopPoll {
         try loop.checkAccepting()
         let watcher = LoopPoll(loop: loop, socket: socket, ready: ready)
         let status = uv_poll_init_socket(loop.uvLoop, watcher.poll, socket)
@@ -61,10 +63,13 @@ public final class LoopPoll: LoopHandle {
             uv_poll_stop(poll)
             return
         }
-        try UVError.check(uv_poll_start(poll, events.rawValue) { poll, status, events in
-            guard let owner = LoopHandle.owner(of: poll.flatMap(loopwork_poll_as_handle), as: LoopPoll.self) else { return }
-            owner.fired(status: status, events: events)
-        }, "uv_poll_start")
+        try UVError.check(
+            uv_poll_start(poll, events.rawValue) { poll, status, events in
+                guard let owner = LoopHandle.owner(of: poll.flatMap(loopwork_poll_as_handle), as: LoopPoll.self) else {
+                    return
+                }
+                owner.fired(status: status, events: events)
+            }, "uv_poll_start")
     }
 
     override func willClose() {

@@ -32,10 +32,14 @@ public final class LoopTimer: LoopHandle {
     }
 
     fileprivate func start(delay: UInt64, repeating: UInt64) throws(UVError) {
-        try UVError.check(uv_timer_start(timer, { timer in
-            guard let owner = LoopHandle.owner(of: timer.flatMap(loopwork_timer_as_handle), as: LoopTimer.self) else { return }
-            owner.fired()
-        }, delay, repeating), "uv_timer_start")
+        try UVError.check(
+            uv_timer_start(
+                timer,
+                { timer in
+                    guard let owner = LoopHandle.owner(of: timer.flatMap(loopwork_timer_as_handle), as: LoopTimer.self)
+                    else { return }
+                    owner.fired()
+                }, delay, repeating), "uv_timer_start")
     }
 
     private func fired() {
@@ -65,18 +69,23 @@ extension EventLoop {
     /// - Returns: The timer; ``LoopTimer/cancel()`` stops it.
     /// - Throws: ``UVError`` when libuv cannot create or start the timer, ``UVError/loopClosed``
     ///   once the loop is shutting down.
-    public func scheduleTimer(after delay: Duration, repeating: Duration? = nil,
-                              _ fire: @escaping () -> Void) throws(UVError) -> LoopTimer {
+    public func scheduleTimer(
+        after delay: Duration, repeating: Duration? = nil,
+        _ fire: @escaping () -> Void
+    ) throws(UVError) -> LoopTimer {
         try checkAccepting()
         let timer = LoopTimer(loop: self, repeats: repeating != nil, fire: fire)
-        let status = uv_timer_init(uvLoop, UnsafeMutableRawPointer(timer.handle).assumingMemoryBound(to: uv_timer_t.self))
+        let status = uv_timer_init(
+            uvLoop, UnsafeMutableRawPointer(timer.handle).assumingMemoryBound(to: uv_timer_t.self))
         guard status == 0 else {
             timer.discardUninitialized()
             throw UVError(code: status, operation: "uv_timer_init")
         }
         timer.retainForLibuv()
         do {
-            try timer.start(delay: LoopTimer.milliseconds(delay), repeating: repeating.map { max(1, LoopTimer.milliseconds($0)) } ?? 0)
+            try timer.start(
+                delay: LoopTimer.milliseconds(delay),
+                repeating: repeating.map { max(1, LoopTimer.milliseconds($0)) } ?? 0)
         } catch {
             timer.close()
             throw error

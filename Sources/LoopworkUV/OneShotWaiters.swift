@@ -28,8 +28,10 @@ public struct OneShotWaiters<Value: Sendable>: Sendable {
 extension Locked {
     /// Returns what `ifReady` finds in the guarded value, waiting in `waiters` until someone who
     /// made it known resumes them (with ``OneShotWaiters/takeAll()`` under this lock).
-    @inlinable public func wait<Result: Sendable>(on waiters: WritableKeyPath<Value, OneShotWaiters<Result>>,
-                                        ifReady: (Value) -> Result?) async -> Result {
+    @inlinable public func wait<Result: Sendable>(
+        on waiters: WritableKeyPath<Value, OneShotWaiters<Result>>,
+        ifReady: (Value) -> Result?
+    ) async -> Result {
         await withCheckedContinuation { continuation in
             let ready: Result? = withLock { value in
                 if let ready = ifReady(value) { return ready }

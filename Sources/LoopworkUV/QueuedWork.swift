@@ -56,32 +56,39 @@ extension EventLoop {
     ///
     /// - Throws: ``UVError`` when libuv refuses the work, ``UVError/loopClosed`` once the loop is
     ///   shutting down; `completion` is then never called.
-    public func queueWork<T: Sendable>(_ work: @escaping @Sendable () throws -> T,
-                                       completion: @escaping (Result<T, any Error>) -> Void) throws(UVError) -> QueuedWork {
+    public func queueWork<T: Sendable>(
+        _ work: @escaping @Sendable () throws -> T,
+        completion: @escaping (Result<T, any Error>) -> Void
+    ) throws(UVError) -> QueuedWork {
         try checkAccepting()
         let slot = ResultSlot<T>()
-        let context = WorkContext(core: core, work: { slot.value = Result { try work() } }, complete: { cancelled in
-            if cancelled {
-                completion(.failure(UVError(code: UV_ECANCELED.rawValue, operation: "uv_queue_work")))
-            } else {
-                completion(slot.value ?? .failure(UVError(code: UV_ECANCELED.rawValue, operation: "uv_queue_work")))
-            }
-        })
+        let context = WorkContext(
+            core: core, work: { slot.value = Result { try work() } },
+            complete: { cancelled in
+                if cancelled {
+                    completion(.failure(UVError(code: UV_ECANCELED.rawValue, operation: "uv_queue_work")))
+                } else {
+                    completion(slot.value ?? .failure(UVError(code: UV_ECANCELED.rawValue, operation: "uv_queue_work")))
+                }
+            })
         let request = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(context).toOpaque()
         let handle = QueuedWork(request: request, core: core)
         context.handle = handle
-        let status = uv_queue_work(uvLoop, request, { request in
-            guard let data = request?.pointee.data else { return }
-            Unmanaged<WorkContext>.fromOpaque(data).takeUnretainedValue().work()
-        }, { request, status in
-            guard let request, let data = request.pointee.data else { return }
-            let context = Unmanaged<WorkContext>.fromOpaque(data).takeRetainedValue()
-            context.core.workFinished(loopwork_work_as_req(request))
-            request.deallocate()
-            context.handle?.markFinished()
-            context.complete(status == UV_ECANCELED.rawValue)
-        })
+        let status = uv_queue_work(
+            uvLoop, request,
+            { request in
+                guard let data = request?.pointee.data else { return }
+                Unmanaged<WorkContext>.fromOpaque(data).takeUnretainedValue().work()
+            },
+            { request, status in
+                guard let request, let data = request.pointee.data else { return }
+                let context = Unmanaged<WorkContext>.fromOpaque(data).takeRetainedValue()
+                context.core.workFinished(loopwork_work_as_req(request))
+                request.deallocate()
+                context.handle?.markFinished()
+                context.complete(status == UV_ECANCELED.rawValue)
+            })
         guard status == 0 else {
             Unmanaged<WorkContext>.fromOpaque(request.pointee.data).release()
             request.deallocate()

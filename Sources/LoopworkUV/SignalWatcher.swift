@@ -14,7 +14,9 @@ public final class SignalWatcher: LoopHandle {
     /// Calls `handler` on the loop each time `signal` arrives. Loop thread only.
     ///
     /// - Throws: ``UVError`` when libuv cannot watch the signal.
-    public static func watch(on loop: EventLoop, signal: Int32, _ handler: @escaping (Int32) -> Void) throws(UVError) -> SignalWatcher {
+    public static func watch(on loop: EventLoop, signal: Int32, _ handler: @escaping (Int32) -> Void) throws(UVError)
+        -> SignalWatcher
+    {
         try loop.checkAccepting()
         let watcher = SignalWatcher(loop: loop, handler: handler)
         let pointer = UnsafeMutableRawPointer(watcher.handle).assumingMemoryBound(to: uv_signal_t.self)
@@ -24,9 +26,12 @@ public final class SignalWatcher: LoopHandle {
             throw UVError(code: status, operation: "uv_signal_init")
         }
         watcher.retainForLibuv()
-        let started = uv_signal_start(pointer, { signal, number in
-            LoopHandle.owner(of: signal.flatMap(loopwork_signal_as_handle), as: SignalWatcher.self)?.handler?(number)
-        }, signal)
+        let started = uv_signal_start(
+            pointer,
+            { signal, number in
+                LoopHandle.owner(of: signal.flatMap(loopwork_signal_as_handle), as: SignalWatcher.self)?.handler?(
+                    number)
+            }, signal)
         guard started == 0 else {
             watcher.close()
             throw UVError(code: started, operation: "uv_signal_start")

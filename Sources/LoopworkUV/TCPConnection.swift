@@ -1,6 +1,7 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One TCP stream on a loop, accepted by a ``TCPListener`` or opened with
@@ -40,7 +41,9 @@ public final class TCPConnection: LoopHandle {
         return connection
     }
 
-    static func makeAccepted(on loop: EventLoop, from server: UnsafeMutablePointer<uv_stream_t>) throws(UVError) -> TCPConnection {
+    static func makeAccepted(on loop: EventLoop, from server: UnsafeMutablePointer<uv_stream_t>) throws(UVError)
+        -> TCPConnection
+    {
         let connection = try make(on: loop)
         let status = uv_accept(server, connection.stream)
         guard status == 0 else {
@@ -75,14 +78,20 @@ public final class TCPConnection: LoopHandle {
     public func resumeReading() {
         loop.assertInLoop()
         guard !reading, !isClosing, !endReported, onBytes != nil else { return }
-        let status = uv_read_start(stream, { handle, _, buffer in
-            guard let buffer, let owner = LoopHandle.owner(of: handle, as: TCPConnection.self) else { return }
-            let readBuffer = owner.loop.readBuffer
-            buffer.pointee = uv_buf_init(readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(readBuffer.count))
-        }, { stream, count, buffer in
-            guard let owner = LoopHandle.owner(of: stream.flatMap(loopwork_stream_as_handle), as: TCPConnection.self) else { return }
-            owner.didRead(count: count, base: buffer?.pointee.base)
-        })
+        let status = uv_read_start(
+            stream,
+            { handle, _, buffer in
+                guard let buffer, let owner = LoopHandle.owner(of: handle, as: TCPConnection.self) else { return }
+                let readBuffer = owner.loop.readBuffer
+                buffer.pointee = uv_buf_init(
+                    readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(readBuffer.count))
+            },
+            { stream, count, buffer in
+                guard
+                    let owner = LoopHandle.owner(of: stream.flatMap(loopwork_stream_as_handle), as: TCPConnection.self)
+                else { return }
+                owner.didRead(count: count, base: buffer?.pointee.base)
+            })
         if status == 0 {
             reading = true
         } else {
@@ -128,8 +137,9 @@ public final class TCPConnection: LoopHandle {
         var offset = 0
         if writesInFlight == 0 {
             let written = bytes.withUnsafeBytes { raw -> Int32 in
-                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                                         UInt32(raw.count))
+                var buffer = uv_buf_init(
+                    UnsafeMutableRawPointer(mutating: raw.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                    UInt32(raw.count))
                 return uv_try_write(stream, &buffer, 1)
             }
             if written >= 0 {
@@ -184,8 +194,10 @@ public final class TCPConnection: LoopHandle {
         queueWrite(unsent, completion: completion)
     }
 
-    private static func tryWrite(_ stream: UnsafeMutablePointer<uv_stream_t>, _ first: [UInt8], _ second: [UInt8],
-                                 _ third: [UInt8]) -> Int32 {
+    private static func tryWrite(
+        _ stream: UnsafeMutablePointer<uv_stream_t>, _ first: [UInt8], _ second: [UInt8],
+        _ third: [UInt8]
+    ) -> Int32 {
         first.withUnsafeBytes { a in
             second.withUnsafeBytes { b in
                 third.withUnsafeBytes { c in
@@ -201,18 +213,23 @@ public final class TCPConnection: LoopHandle {
     }
 
     private static func buffer(_ bytes: UnsafeRawBufferPointer) -> uv_buf_t {
-        uv_buf_init(UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        uv_buf_init(
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.assumingMemoryBound(to: CChar.self),
+            UInt32(bytes.count))
     }
 
     private func queueWrite(_ parts: [ArraySlice<UInt8>], completion: ((UVError?) -> Void)?) {
         let context = WriteContext(parts: parts, completion: completion)
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(context).toOpaque()
-        var buffer = uv_buf_init(context.storage.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(context.storage.count))
+        var buffer = uv_buf_init(
+            context.storage.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(context.storage.count))
         let status = uv_write(request, stream, &buffer, 1) { request, status in
             guard let request, let data = request.pointee.data else { return }
             let context = Unmanaged<WriteContext>.fromOpaque(data).takeRetainedValue()
-            let owner = request.pointee.handle.flatMap { LoopHandle.owner(of: loopwork_stream_as_handle($0), as: TCPConnection.self) }
+            let owner = request.pointee.handle.flatMap {
+                LoopHandle.owner(of: loopwork_stream_as_handle($0), as: TCPConnection.self)
+            }
             request.deallocate()
             owner?.writesInFlight -= 1
             owner?.bytesInFlight -= context.storage.count
@@ -294,8 +311,10 @@ public final class TCPConnection: LoopHandle {
     // MARK: Client side
 
     /// Connects to `host:port` (numeric address); `completion` runs on the loop. Loop thread only.
-    public static func connect(on loop: EventLoop, host: String, port: Int,
-                               completion: @escaping (Result<TCPConnection, UVError>) -> Void) {
+    public static func connect(
+        on loop: EventLoop, host: String, port: Int,
+        completion: @escaping (Result<TCPConnection, UVError>) -> Void
+    ) {
         loop.assertInLoop()
         let connection: TCPConnection
         let address: SocketAddress

@@ -1,6 +1,7 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening TCP socket on a loop. Loop-bound.
@@ -52,8 +53,10 @@ public final class TCPListener: LoopHandle {
     ///   - reusePort: Sets `SO_REUSEPORT` before binding, so one listener per loop can share
     ///     the port and the kernel spreads connections over them.
     /// - Throws: ``UVError`` naming the failing call, such as `uv_tcp_bind` with `EADDRINUSE`.
-    public static func listen(on loop: EventLoop, host: String, port: Int, backlog: Int32 = 1024, reusePort: Bool = false,
-                              onConnection: @escaping (TCPConnection) -> Void) throws(UVError) -> TCPListener {
+    public static func listen(
+        on loop: EventLoop, host: String, port: Int, backlog: Int32 = 1024, reusePort: Bool = false,
+        onConnection: @escaping (TCPConnection) -> Void
+    ) throws(UVError) -> TCPListener {
         try loop.checkAccepting()
         let address = try SocketAddress(host: host, port: port)
         let listener = TCPListener(loop: loop, onConnection: onConnection)
@@ -82,13 +85,19 @@ public final class TCPListener: LoopHandle {
             var probe = sockaddr_storage()
             var probeLength = Int32(MemoryLayout<sockaddr_storage>.size)
             let deferred = withUnsafeMutablePointer(to: &probe) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_getsockname(listener.tcp, $0, &probeLength) }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    uv_tcp_getsockname(listener.tcp, $0, &probeLength)
+                }
             }
             try UVError.check(deferred, "uv_tcp_bind")
-            try UVError.check(uv_listen(loopwork_tcp_as_stream(listener.tcp), backlog) { server, status in
-                guard let owner = LoopHandle.owner(of: server.flatMap(loopwork_stream_as_handle), as: TCPListener.self) else { return }
-                owner.accept(status: status)
-            }, "uv_listen")
+            try UVError.check(
+                uv_listen(loopwork_tcp_as_stream(listener.tcp), backlog) { server, status in
+                    guard
+                        let owner = LoopHandle.owner(
+                            of: server.flatMap(loopwork_stream_as_handle), as: TCPListener.self)
+                    else { return }
+                    owner.accept(status: status)
+                }, "uv_listen")
             listener.localPort = SocketAddress.describe(probe)?.port ?? port
         } catch let error as UVError {
             listener.close()

@@ -31,8 +31,9 @@ public struct UVError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// Work was submitted to a loop that has shut down.
-    public static let loopClosed = UVError(code: UV_ECANCELED.rawValue, name: "ELOOPCLOSED",
-                                           message: "the event loop has shut down", operation: "submit")
+    public static let loopClosed = UVError(
+        code: UV_ECANCELED.rawValue, name: "ELOOPCLOSED",
+        message: "the event loop has shut down", operation: "submit")
 
     /// Whether the operation was cancelled (`UV_ECANCELED`): withdrawn work or a write cut short by close.
     public var isCancelled: Bool { code == UV_ECANCELED.rawValue }

@@ -3,7 +3,10 @@
 // snippets is theirs, not the harness's (wrong module path, missing import).
 import Loopwork
 
-struct Order: Sendable { let id: Int; let email: String }
+struct Order: Sendable {
+    let id: Int
+    let email: String
+}
 
 @Sendable func reserveStock(_ id: Int) async {}
 @Sendable func writeAudit(_ order: Order, _ note: String, _ attempt: Int) async throws -> Bool { true }

@@ -20,7 +20,9 @@ struct Paced: DurableJob {
     }
 }
 
-@Suite("Durable tasks: the database restarts", .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
+@Suite(
+    "Durable tasks: the database restarts",
+    .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
 struct DurableRestartTests {
     @Test("jobs queued while the database stops and starts again all run, none lost")
     func databaseRestart() async throws {
@@ -46,7 +48,8 @@ struct DurableRestartTests {
             $0.leaseDuration = .seconds(20)
         }
         try await app.test(.router) { _ in
-            try await DurableTestDatabase.sql("""
+            try await DurableTestDatabase.sql(
+                """
                 INSERT INTO \(schema).jobs (name, parameters, state, max_attempts)
                 SELECT 'paced', json_build_object('n', n)::text, 'queued', 3 FROM generate_series(1, \(total)) AS n
                 """, server: server.url)
@@ -104,10 +107,12 @@ struct PrivateServer {
     /// Runs the script with its output in files, not pipes: the server it starts inherits the
     /// script's descriptors and keeps them open, so a pipe would never reach its end.
     private static func run(_ arguments: [String]) async throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loopwork-script-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "loopwork-script-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let stdout = folder.appendingPathComponent("stdout"), stderr = folder.appendingPathComponent("stderr")
+        let stdout = folder.appendingPathComponent("stdout")
+        let stderr = folder.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = Process()
@@ -127,7 +132,8 @@ struct PrivateServer {
         let output = try String(contentsOf: stdout, encoding: .utf8)
         guard status == 0 else {
             let errors = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
-            throw ScriptError(description: "test-postgres.sh \(arguments.joined(separator: " ")) exited \(status): \(errors)")
+            throw ScriptError(
+                description: "test-postgres.sh \(arguments.joined(separator: " ")) exited \(status): \(errors)")
         }
         return output
     }

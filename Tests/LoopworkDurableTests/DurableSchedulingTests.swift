@@ -6,7 +6,9 @@ import LoopworkPostgres
 import LoopworkTesting
 import Testing
 
-@Suite("Durable tasks: scheduling from requests", .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
+@Suite(
+    "Durable tasks: scheduling from requests",
+    .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
 struct DurableSchedulingTests {
     @Test("an immediate job is committed before the response and runs once")
     func immediateJobRunsOnce() async throws {
@@ -33,7 +35,8 @@ struct DurableSchedulingTests {
         }
         #expect(await log.runs == [id: 1])
         #expect(await log.parameters == ["ada"])
-        let rows = try await DurableTestDatabase.sql("SELECT attempts, request_id FROM \(schema).jobs WHERE id = $1::uuid", [id])
+        let rows = try await DurableTestDatabase.sql(
+            "SELECT attempts, request_id FROM \(schema).jobs WHERE id = $1::uuid", [id])
         #expect(try rows[0].decode("attempts", as: Int.self) == 1)
         #expect(try rows[0].decodeIfPresent("request_id", as: String.self) != nil)
     }
@@ -47,7 +50,10 @@ struct DurableSchedulingTests {
             let route = try await greet.afterRoute.schedule(.init(who: "route"))
             let response = try await greet.afterResponse.schedule(.init(who: "response"))
             let states = [try await queue.job(id: route.id)?.state, try await queue.job(id: response.id)?.state]
-            return ["route": route.id, "response": response.id, "states": states.map { $0?.rawValue ?? "missing" }.joined(separator: ",")]
+            return [
+                "route": route.id, "response": response.id,
+                "states": states.map { $0?.rawValue ?? "missing" }.joined(separator: ","),
+            ]
         }
         try await app.test(.live) { client in
             let response = try await client.execute(.post, "/later")
@@ -93,11 +99,14 @@ struct DurableSchedulingTests {
             let first = try await greet.schedule(.init(who: "a"), idempotencyKey: "order-7")
             let second = try await greet.schedule(.init(who: "b"), idempotencyKey: "order-7")
             let other = try await greet.schedule(.init(who: "c"), idempotencyKey: "order-8")
-            return ["same": "\(first.id == second.id)", "created": "\(first.created),\(second.created),\(other.created)",
-                    "distinct": "\(other.id != first.id)"]
+            return [
+                "same": "\(first.id == second.id)", "created": "\(first.created),\(second.created),\(other.created)",
+                "distinct": "\(other.id != first.id)",
+            ]
         }
         try await app.test(.router) { client in
-            let body = try JSONDecoder().decode([String: String].self, from: Data(try await client.execute(.post, "/once").body))
+            let body = try JSONDecoder().decode(
+                [String: String].self, from: Data(try await client.execute(.post, "/once").body))
             #expect(body == ["same": "true", "created": "true,false,true", "distinct": "true"])
         }
         let count = try await DurableTestDatabase.sql("SELECT count(*)::int AS n FROM \(schema).jobs")

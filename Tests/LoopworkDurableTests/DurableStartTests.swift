@@ -65,8 +65,9 @@ struct DurableStartTests {
     @Test("a schema name that is not a plain identifier is refused at start")
     func badSchema() async throws {
         let app = App()
-        try app.addDurableTasks(postgres: "postgres://127.0.0.1:1/none", jobs: [Greet(log: JobLog())],
-                                configuration: DurableTasksConfiguration(postgres: "", schema: "jobs; DROP TABLE users"))
+        try app.addDurableTasks(
+            postgres: "postgres://127.0.0.1:1/none", jobs: [Greet(log: JobLog())],
+            configuration: DurableTasksConfiguration(postgres: "", schema: "jobs; DROP TABLE users"))
         let message = await startError(app)
         #expect(message?.contains("lowercase letters") == true, "\(message ?? "started")")
     }
@@ -81,7 +82,9 @@ struct DurableStartTests {
         #expect(message?.contains("secret") == false)
     }
 
-    @Test("instances starting together on a new schema migrate it once", .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
+    @Test(
+        "instances starting together on a new schema migrate it once",
+        .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
     func concurrentStarts() async throws {
         let schema = DurableTestDatabase.freshSchema()
         let apps = try (0..<3).map { _ in try DurableTestDatabase.app(schema: schema, jobs: [Greet(log: JobLog())]) }
@@ -95,7 +98,9 @@ struct DurableStartTests {
         for app in running { await app.shutdown() }
     }
 
-    @Test("a schema migrated by a newer build refuses to start, saying so", .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
+    @Test(
+        "a schema migrated by a newer build refuses to start, saying so",
+        .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
     func newerSchema() async throws {
         let schema = DurableTestDatabase.freshSchema()
         try await DurableTestDatabase.app(schema: schema, jobs: [Greet(log: JobLog())]).test(.router) { _ in }
@@ -104,22 +109,28 @@ struct DurableStartTests {
         #expect(message?.contains("version 99, newer than this build knows") == true, "\(message ?? "started")")
     }
 
-    @Test("a job whose name no instance registers stays queued and is reported", .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
+    @Test(
+        "a job whose name no instance registers stays queued and is reported",
+        .enabled(if: DurableTestDatabase.isAvailable, DurableTestDatabase.skipReason))
     func unknownJobNameIsReported() async throws {
         let schema = DurableTestDatabase.freshSchema()
         try await DurableTestDatabase.app(schema: schema, jobs: [Greet(log: JobLog())]).test(.router) { _ in }
         // Left by an instance of an older build, under a name this one no longer has.
-        try await DurableTestDatabase.sql("""
+        try await DurableTestDatabase.sql(
+            """
             INSERT INTO \(schema).jobs (name, parameters, state, max_attempts, run_at)
             VALUES ('send-fax', '{}', 'queued', 3, now() - interval '2 minutes')
             """)
         let logs = LogLines()
         try await DurableTestDatabase.app(schema: schema, jobs: [Greet(log: JobLog())], logs: logs).test(.router) { _ in
             try await DurableTestDatabase.eventually("the waiting job is reported") {
-                logs.all.contains { $0.contains("does not register") && $0.contains("job=send-fax") && $0.contains("waiting=1") }
+                logs.all.contains {
+                    $0.contains("does not register") && $0.contains("job=send-fax") && $0.contains("waiting=1")
+                }
             }
         }
-        let rows = try await DurableTestDatabase.sql("SELECT state, attempts FROM \(schema).jobs WHERE name = 'send-fax'")
+        let rows = try await DurableTestDatabase.sql(
+            "SELECT state, attempts FROM \(schema).jobs WHERE name = 'send-fax'")
         #expect(try rows[0].decode("state", as: String.self) == "queued")
         #expect(try rows[0].decode("attempts", as: Int.self) == 0)
     }

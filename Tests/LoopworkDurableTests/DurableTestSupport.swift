@@ -18,27 +18,38 @@ enum DurableTestDatabase {
         "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     }
 
-    static func configuration(schema: String, _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) -> DurableTasksConfiguration {
-        var configuration = DurableTasksConfiguration(postgres: url ?? "", schema: schema, leaseDuration: .seconds(3),
-                                                      pollInterval: .milliseconds(200), shutdownDeadline: .seconds(2))
+    static func configuration(schema: String, _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in })
+        -> DurableTasksConfiguration
+    {
+        var configuration = DurableTasksConfiguration(
+            postgres: url ?? "", schema: schema, leaseDuration: .seconds(3),
+            pollInterval: .milliseconds(200), shutdownDeadline: .seconds(2))
         adjust(&configuration)
         return configuration
     }
 
-    static func app(schema: String, jobs: [any DurableJob], server: String? = nil, logs: LogLines? = nil,
-                    metrics: (any MetricsFactory)? = nil,
-                    _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }) throws -> App {
-        var logger = logs.map { lines in Logger(label: "durable-test") { _ in LogLines.Handler(lines: lines) } } ?? Logger(label: "durable-test")
-        logger.logLevel = logs != nil ? .info : ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
+    static func app(
+        schema: String, jobs: [any DurableJob], server: String? = nil, logs: LogLines? = nil,
+        metrics: (any MetricsFactory)? = nil,
+        _ adjust: (inout DurableTasksConfiguration) -> Void = { _ in }
+    ) throws -> App {
+        var logger =
+            logs.map { lines in Logger(label: "durable-test") { _ in LogLines.Handler(lines: lines) } }
+            ?? Logger(label: "durable-test")
+        logger.logLevel =
+            logs != nil ? .info : ProcessInfo.processInfo.environment["DURABLE_TEST_LOG"] == nil ? .critical : .debug
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
-        try app.addDurableTasks(postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust),
-                                metricsFactory: metrics)
+        try app.addDurableTasks(
+            postgres: server ?? url ?? "", jobs: jobs, configuration: configuration(schema: schema, adjust),
+            metricsFactory: metrics)
         return app
     }
 
     /// Runs SQL against the test database directly, as another client of the queue would.
     @discardableResult
-    static func sql(_ text: String, _ parameters: [(any PostgresParameter)?] = [], server: String? = nil) async throws -> PostgresRows {
+    static func sql(_ text: String, _ parameters: [(any PostgresParameter)?] = [], server: String? = nil) async throws
+        -> PostgresRows
+    {
         let loop = try EventLoop(name: "durable-test-sql")
         do {
             let connection = try await PostgresConnection.connect(PostgresConfiguration(server ?? url ?? ""), on: loop)
@@ -54,8 +65,10 @@ enum DurableTestDatabase {
 
     /// Waits until `condition` holds, checking every 20 ms, for at most `limit`: for states another
     /// process (the database, a worker) reaches on its own schedule.
-    static func eventually(within limit: Duration = .seconds(15), _ what: String,
-                           _ condition: @Sendable () async throws -> Bool) async throws {
+    static func eventually(
+        within limit: Duration = .seconds(15), _ what: String,
+        _ condition: @Sendable () async throws -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await condition() { return }
@@ -120,7 +133,8 @@ final class LogLines: @unchecked Sendable {
 
         func log(event: LogEvent) {
             let fields = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }
-            let line = "\(event.level) \(event.message) " + fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let line =
+                "\(event.level) \(event.message) " + fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             lines.lock.withLock { lines.lines.append(line) }
         }
     }

@@ -1,5 +1,6 @@
-@testable import LoopworkHTTP
 import Testing
+
+@testable import LoopworkHTTP
 
 @Suite struct HTTPDateCacheTests {
     @Test func formatsIMFFixdate() {

@@ -47,11 +47,13 @@ func parse(_ bytes: [UInt8], cuts: [Int] = [], limits: HTTPParserLimits = .defau
                     case .body(let chunk):
                         body.append(contentsOf: chunk)
                     case .end(let trailers, let discarded):
-                        let trailerText = trailers.map { fields in
-                            fields.map { "\($0.name.rawName): \($0.value)" }.joined(separator: " | ")
-                        } ?? "-"
+                        let trailerText =
+                            trailers.map { fields in
+                                fields.map { "\($0.name.rawName): \($0.value)" }.joined(separator: " | ")
+                            } ?? "-"
                         // Only messages that dropped trailer fields say so, which keeps the other expectations short.
-                        let discardedText = discarded.isEmpty
+                        let discardedText =
+                            discarded.isEmpty
                             ? "" : " discarded=" + discarded.map(\.rawName).joined(separator: " | ")
                         outcome.messages.append(
                             "\(current ?? "?") body=\(String(decoding: body, as: UTF8.self)) trailers=\(trailerText)"

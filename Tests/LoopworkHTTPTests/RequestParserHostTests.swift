@@ -67,7 +67,8 @@ private func expectedMessage(target: String = "/", path: String = "/", host: Str
                 if allowed.contains(byte) {
                     #expect(outcome.error == nil && outcome.messages.count == 1, "byte \(byte): \(outcome)")
                 } else {
-                    #expect(outcome.error?.status == .badRequest && outcome.messages.isEmpty, "byte \(byte): \(outcome)")
+                    #expect(
+                        outcome.error?.status == .badRequest && outcome.messages.isEmpty, "byte \(byte): \(outcome)")
                 }
             }
         }
@@ -106,7 +107,7 @@ private func expectedMessage(target: String = "/", path: String = "/", host: Str
         let input = bytes("CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n\r\n")
         let expected = [
             "CONNECT \(target) HTTP/1.1 authority=\(target) path=\(target) keepAlive=true continue=false upgrade=- "
-                + "framing=none [Host: \(target)] body= trailers=-",
+                + "framing=none [Host: \(target)] body= trailers=-"
         ]
         for cuts in splitStrategies(count: input.count) {
             let outcome = parse(input, cuts: cuts)

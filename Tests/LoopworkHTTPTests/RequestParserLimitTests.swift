@@ -25,7 +25,9 @@ import Testing
         // "GET /" + padding + " HTTP/1.1" has exactly limit + delta bytes before CRLF.
         let padding = String(repeating: "a", count: limit + delta - 14)
         let input = bytes("GET /\(padding) HTTP/1.1\r\nHost: h\r\n\r\n")
-        check(input, limits: HTTPParserLimits(maxRequestLineLength: limit), refusedWith: delta > 0 ? .requestLineTooLong : nil)
+        check(
+            input, limits: HTTPParserLimits(maxRequestLineLength: limit),
+            refusedWith: delta > 0 ? .requestLineTooLong : nil)
     }
 
     @Test func requestLineWithoutEndIsRefusedOnceTooLong() {
@@ -40,7 +42,9 @@ import Testing
         // Field lines with their CRLFs: "Host: h\r\n" (9) + "X: " + value + "\r\n".
         let value = String(repeating: "v", count: limit + delta - 9 - 5)
         let input = bytes("GET / HTTP/1.1\r\nHost: h\r\nX: \(value)\r\n\r\n")
-        check(input, limits: HTTPParserLimits(maxHeaderSectionSize: limit), refusedWith: delta > 0 ? .headerSectionTooLarge : nil)
+        check(
+            input, limits: HTTPParserLimits(maxHeaderSectionSize: limit),
+            refusedWith: delta > 0 ? .headerSectionTooLarge : nil)
     }
 
     @Test func unterminatedHeaderSectionIsRefusedOnceTooLarge() {
@@ -81,7 +85,9 @@ import Testing
         let limit = 16
         let ext = ";" + String(repeating: "e", count: limit + delta - 1)
         let input = bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\(ext)\r\nz\r\n0\r\n\r\n")
-        check(input, limits: HTTPParserLimits(maxChunkExtensionLength: limit), refusedWith: delta > 0 ? .chunkExtensionTooLong : nil)
+        check(
+            input, limits: HTTPParserLimits(maxChunkExtensionLength: limit),
+            refusedWith: delta > 0 ? .chunkExtensionTooLong : nil)
     }
 
     /// The answers the limits promise in their documentation.
@@ -95,7 +101,8 @@ import Testing
 
     /// Without a body limit (a server that bounds bodies itself passes `Int.max`) a huge chunk size still fails.
     @Test func chunkSizeBeyondIntIsRefusedWithoutABodyLimit() {
-        let input = bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "F", count: 16))
+        let input = bytes(
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "F", count: 16))
         for cuts in [[], Array(0...input.count)] {
             let outcome = parse(input, cuts: cuts, limits: HTTPParserLimits(maxBodySize: .max))
             #expect(outcome.error?.code == .chunkSizeOverflow, "\(outcome)")

@@ -12,9 +12,13 @@ import Testing
         var response = HTTPResponse(status: .ok)
         response.headerFields[.contentType] = "text/plain"
         var buffer: [UInt8] = []
-        serializer.writeResponse(status: response.status, headerFields: response.headerFields, body: Array("hello".utf8),
-                                 version: .http1_1, keepAlive: true, isHeadRequest: false, into: &buffer)
-        #expect(text(buffer) == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nDate: \(date.current)\r\nServer: Loopwork\r\n\r\nhello")
+        serializer.writeResponse(
+            status: response.status, headerFields: response.headerFields, body: Array("hello".utf8),
+            version: .http1_1, keepAlive: true, isHeadRequest: false, into: &buffer)
+        #expect(
+            text(buffer)
+                == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nDate: \(date.current)\r\nServer: Loopwork\r\n\r\nhello"
+        )
     }
 
     @Test func headResponseDescribesButOmitsTheBody() {
@@ -22,8 +26,9 @@ import Testing
         var response = HTTPResponse(status: .ok)
         response.headerFields[.date] = "fixed"
         var buffer: [UInt8] = []
-        serializer.writeResponse(status: response.status, headerFields: response.headerFields, body: Array("hello".utf8),
-                                 version: .http1_1, keepAlive: true, isHeadRequest: true, into: &buffer)
+        serializer.writeResponse(
+            status: response.status, headerFields: response.headerFields, body: Array("hello".utf8),
+            version: .http1_1, keepAlive: true, isHeadRequest: true, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 200 OK\r\nDate: fixed\r\nContent-Length: 5\r\n\r\n")
     }
 
@@ -33,14 +38,16 @@ import Testing
         var noContent = HTTPResponse(status: .noContent)
         noContent.headerFields[.contentLength] = "0"
         noContent.headerFields[.date] = "d"
-        serializer.writeResponse(status: noContent.status, headerFields: noContent.headerFields, body: Array("x".utf8),
-                                 version: .http1_1, keepAlive: true, isHeadRequest: false, into: &buffer)
+        serializer.writeResponse(
+            status: noContent.status, headerFields: noContent.headerFields, body: Array("x".utf8),
+            version: .http1_1, keepAlive: true, isHeadRequest: false, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 204 No Content\r\nDate: d\r\n\r\n")
         buffer = []
         var notModified = HTTPResponse(status: .notModified)
         notModified.headerFields[.date] = "d"
-        serializer.writeHead(status: notModified.status, headerFields: notModified.headerFields, bodyLength: .known(10),
-                             version: .http1_1, keepAlive: true, into: &buffer)
+        serializer.writeHead(
+            status: notModified.status, headerFields: notModified.headerFields, bodyLength: .known(10),
+            version: .http1_1, keepAlive: true, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 304 Not Modified\r\nDate: d\r\n\r\n")
         buffer = []
         serializer.writeInterim(.continue, into: &buffer)
@@ -52,16 +59,20 @@ import Testing
         var response = HTTPResponse(status: .notFound)
         response.headerFields[.date] = "d"
         var buffer: [UInt8] = []
-        serializer.writeHead(status: response.status, headerFields: response.headerFields, bodyLength: .known(0),
-                             version: .http1_1, keepAlive: false, into: &buffer)
+        serializer.writeHead(
+            status: response.status, headerFields: response.headerFields, bodyLength: .known(0),
+            version: .http1_1, keepAlive: false, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 404 Not Found\r\nDate: d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         buffer = []
-        serializer.writeHead(status: response.status, headerFields: response.headerFields, bodyLength: .known(0),
-                             version: .http1_0, keepAlive: true, into: &buffer)
-        #expect(text(buffer) == "HTTP/1.1 404 Not Found\r\nDate: d\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
+        serializer.writeHead(
+            status: response.status, headerFields: response.headerFields, bodyLength: .known(0),
+            version: .http1_0, keepAlive: true, into: &buffer)
+        #expect(
+            text(buffer) == "HTTP/1.1 404 Not Found\r\nDate: d\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
         buffer = []
-        serializer.writeHead(status: response.status, headerFields: response.headerFields, bodyLength: .chunked,
-                             version: .http1_0, keepAlive: true, into: &buffer)
+        serializer.writeHead(
+            status: response.status, headerFields: response.headerFields, bodyLength: .chunked,
+            version: .http1_0, keepAlive: true, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 404 Not Found\r\nDate: d\r\nConnection: close\r\n\r\n")
     }
 
@@ -70,8 +81,9 @@ import Testing
         var response = HTTPResponse(status: .ok)
         response.headerFields[.date] = "d"
         var buffer: [UInt8] = []
-        serializer.writeHead(status: response.status, headerFields: response.headerFields, bodyLength: .chunked,
-                             version: .http1_1, keepAlive: true, into: &buffer)
+        serializer.writeHead(
+            status: response.status, headerFields: response.headerFields, bodyLength: .chunked,
+            version: .http1_1, keepAlive: true, into: &buffer)
         #expect(text(buffer) == "HTTP/1.1 200 OK\r\nDate: d\r\nTransfer-Encoding: chunked\r\n\r\n")
         var body: [UInt8] = []
         serializer.writeChunk(Array(repeating: UInt8(ascii: "x"), count: 300), into: &body)
@@ -85,7 +97,9 @@ import Testing
         let request = bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") + body
         let outcome = parse(request)
         #expect(outcome.error == nil)
-        #expect(outcome.messages.first?.hasSuffix("body=\(String(repeating: "x", count: 300))end trailers=X-Checksum: abc") == true)
+        #expect(
+            outcome.messages.first?.hasSuffix("body=\(String(repeating: "x", count: 300))end trailers=X-Checksum: abc")
+                == true)
     }
 
     @Test func dateIsIMFFixdate() {

@@ -20,8 +20,9 @@ struct DemoDrainTests {
         #expect(results.allSatisfy { $0.ending == .answeredWithClose }, "\(results.map(\.ending))")
         #expect(results.filter { $0.ending == .cut }.count == 0, "requests cut")
         let log = server.output.text
-        let totals = try #require(log.split(separator: "\n").last { $0.contains("background task totals") },
-                                  "no totals line in:\n\(log.suffix(2000))")
+        let totals = try #require(
+            log.split(separator: "\n").last { $0.contains("background task totals") },
+            "no totals line in:\n\(log.suffix(2000))")
         func count(_ key: String) -> Int? {
             guard let range = totals.range(of: #"\b\#(key)=(\d+)"#, options: .regularExpression) else { return nil }
             return Int(totals[range].split(separator: "=").last ?? "")
@@ -37,7 +38,10 @@ struct DemoDrainTests {
 // @unchecked: `state` is read and written only inside `withState`, under `lock` (an NSLock, which
 // ThreadSanitizer understands; it does not see Synchronization.Mutex's futex on Linux).
 final class TasksLoad: @unchecked Sendable {
-    enum Ending: Sendable, Equatable { case running, answeredWithClose, cut, failed(String) }
+    enum Ending: Sendable, Equatable {
+        case running, answeredWithClose, cut
+        case failed(String)
+    }
 
     struct ClientResult: Sendable {
         var acknowledged = 0
@@ -150,7 +154,9 @@ final class BlockingSocket {
     func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { return false }
             offset += sent
         }
@@ -165,7 +171,8 @@ final class BlockingSocket {
             if headEnd == nil, let range = buffer.firstRange(of: separator) { headEnd = range.upperBound }
             if let end = headEnd {
                 let head = String(decoding: buffer[..<end], as: UTF8.self)
-                let length = head.lowercased().split(separator: "\r\n")
+                let length =
+                    head.lowercased().split(separator: "\r\n")
                     .first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if buffer.count >= end + length {

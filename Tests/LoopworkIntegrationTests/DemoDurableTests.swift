@@ -3,7 +3,9 @@ import Testing
 
 /// Two real `loopwork-demo` processes sharing one queue in the PostgreSQL that
 /// `scripts/test.sh` started, each test in a schema of its own.
-@Suite("Demo durable tasks", .enabled(if: DurableDemo.url != nil, "needs LOOPWORK_TEST_POSTGRES_URL (scripts/test.sh starts a server)"))
+@Suite(
+    "Demo durable tasks",
+    .enabled(if: DurableDemo.url != nil, "needs LOOPWORK_TEST_POSTGRES_URL (scripts/test.sh starts a server)"))
 struct DemoDurableTests {
     @Test func twoInstancesUnderLoadRunEverySignupsJobExactlyOnce() async throws {
         let schema = DurableDemo.freshSchema()
@@ -27,7 +29,9 @@ struct DemoDurableTests {
         let missing = ids.filter { runs[$0] == nil }
         let duplicates = runs.filter { $0.value > 1 }
         let onFirst = DurableDemo.sentEmails(in: first.output.text).count
-        print("durable demo: \(ids.count) jobs, \(onFirst) run by the first instance, \(ids.count - onFirst) by the second, \(duplicates.count) duplicates")
+        print(
+            "durable demo: \(ids.count) jobs, \(onFirst) run by the first instance, \(ids.count - onFirst) by the second, \(duplicates.count) duplicates"
+        )
         #expect(missing.isEmpty, "jobs never run: \(missing.prefix(5))")
         #expect(duplicates.isEmpty, "jobs run more than once: \(duplicates.prefix(5))")
         let status = try await DurableDemo.status(of: ids[0], port: second.port)
@@ -40,12 +44,14 @@ struct DemoDurableTests {
     @Test func aJobOfAKilledInstanceIsCompletedByTheOtherAfterItsLease() async throws {
         let schema = DurableDemo.freshSchema()
         // The first instance's mail server never answers in time: its job is mid-run when killed.
-        let doomed = try await DemoServer(extraArguments: DurableDemo.arguments(schema: schema) + ["--welcome-delay-ms", "600000"])
+        let doomed = try await DemoServer(
+            extraArguments: DurableDemo.arguments(schema: schema) + ["--welcome-delay-ms", "600000"])
         let id = try #require(try await DurableDemo.signups(1, port: doomed.port).first)
         let started = await doomed.output.firstLine(containing: "sending welcome email")
         #expect(started?.contains("job-id=\(id)") == true)
 
-        let survivor = try await DemoServer(extraArguments: DurableDemo.arguments(schema: schema) + ["--durable-workers-only"])
+        let survivor = try await DemoServer(
+            extraArguments: DurableDemo.arguments(schema: schema) + ["--durable-workers-only"])
         #expect(try await DurableDemo.status(of: id, port: survivor.port)["state"] as? String == "running")
         #expect(await doomed.kill() == SIGKILL)
 
@@ -64,9 +70,13 @@ struct DemoDurableTests {
         #expect(try await Curl.run(json + ["-d", #"{"email":"nobody"}"#, "\(url)/signup"]).output == "422")
         #expect(try await Curl.run(json + ["-d", #"{"mail":"a@b.io"}"#, "\(url)/signup"]).output == "422")
         #expect(try await Curl.run(json + ["-d", #"{"email":"#, "\(url)/signup"]).output == "422")
-        #expect(try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "-d", #"{"email":"a@b.io"}"#, "\(url)/signup"]).output == "415")
+        #expect(
+            try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "-d", #"{"email":"a@b.io"}"#, "\(url)/signup"])
+                .output == "415")
         #expect(try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(url)/jobs/not-a-job"]).output == "404")
-        #expect(try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(url)/jobs/\(UUID().uuidString)"]).output == "404")
+        #expect(
+            try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "\(url)/jobs/\(UUID().uuidString)"]).output
+                == "404")
         #expect(await server.stop() == 0)
     }
 }
@@ -85,9 +95,12 @@ enum DurableDemo {
     /// Posts `count` sign-ups, 16 at a time, and returns the job ids of the answers.
     static func signups(_ count: Int, port: Int) async throws -> [String] {
         let target = "http://127.0.0.1:\(port)/signup"
-        let result = try await Curl.run(["--parallel", "--parallel-max", "16", "--no-progress-meter",
-                                         "-H", "Content-Type: application/json", "-d", #"{"email":"new@example.com"}"#]
-                                        + Array(repeating: target, count: count))
+        let result = try await Curl.run(
+            [
+                "--parallel", "--parallel-max", "16", "--no-progress-meter",
+                "-H", "Content-Type: application/json", "-d", #"{"email":"new@example.com"}"#,
+            ]
+                + Array(repeating: target, count: count))
         // Parallel transfers write their bodies as they arrive, with no separator between them.
         return result.output.matches(of: /"job":"([0-9a-f-]+)"/).map { String($0.output.1) }
     }

@@ -43,7 +43,9 @@ struct DemoEndpointTests {
         #expect(sized.output.contains("X-Echo-Length: \(payload.utf8.count)"))
         #expect(sized.output.hasSuffix(payload))
 
-        let chunked = try await Curl.run(["-i", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", url])
+        let chunked = try await Curl.run([
+            "-i", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", url,
+        ])
         #expect(chunked.output.contains("X-Echo-Length: \(payload.utf8.count)"))
         #expect(chunked.output.hasSuffix(payload))
         #expect(await server.stop() == 0)
@@ -60,10 +62,13 @@ struct DemoEndpointTests {
 
     @Test func malformedRequestGets400AndServerKeepsServing() async throws {
         let server = try await DemoServer()
-        let answer = try await RawClient.exchange(port: server.port, "GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+        let answer = try await RawClient.exchange(
+            port: server.port, "GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         #expect(answer.contains("detail"))
-        let smuggle = try await RawClient.exchange(port: server.port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        let smuggle = try await RawClient.exchange(
+            port: server.port,
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         #expect(smuggle.hasPrefix("HTTP/1.1 400"))
         #expect(try await Curl.run(["http://127.0.0.1:\(server.port)/plaintext"]).output == "Hello, World!")
         #expect(await server.stop() == 0)
@@ -91,7 +96,9 @@ struct DemoEndpointTests {
         let server = try await DemoServer()
         let base = "http://127.0.0.1:\(server.port)"
         for _ in 0..<5 {
-            let accepted = try await Curl.run(["-i", "-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", "\(base)/tasks"])
+            let accepted = try await Curl.run([
+                "-i", "-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", "\(base)/tasks",
+            ])
             #expect(accepted.output.hasPrefix("HTTP/1.1 202"))
             #expect(accepted.output.hasSuffix(#"{"status":"ok"}"#))
         }
@@ -108,12 +115,15 @@ struct DemoEndpointTests {
         }
         #expect(completed == 5)
         // The library's lifetime totals agree with the demo's own count.
-        #expect(totals == ["scheduled": 5, "completed": 5, "failed": 0, "cancelled": 0, "discarded": 0, "abandoned": 0])
+        #expect(
+            totals == ["scheduled": 5, "completed": 5, "failed": 0, "cancelled": 0, "discarded": 0, "abandoned": 0])
         let timings = try await Curl.run(["-X", "POST", "\(base)/tasks/timings"])
         #expect(timings.output.contains("scheduled"))
         #expect(await server.stop() == 0)
         let log = server.output.text
-        let order = ["timing=immediate", "timing=after-route", "timing=after-response"].map { log.range(of: $0)?.lowerBound }
+        let order = ["timing=immediate", "timing=after-route", "timing=after-response"].map {
+            log.range(of: $0)?.lowerBound
+        }
         let positions = order.compactMap { $0 }
         #expect(positions.count == 3, "all three timings logged:\n\(log)")
         #expect(positions == positions.sorted(), "immediate, then after-route, then after-response")

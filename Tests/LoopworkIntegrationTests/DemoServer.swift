@@ -38,8 +38,9 @@ final class DemoServer: Sendable {
         self.exited = exited
         self.output = output
         guard let line = await output.firstLine(containing: "listening"),
-              let range = line.range(of: #"address=[^ ]*:(\d+)"#, options: .regularExpression),
-              let port = Int(line[range].split(separator: ":").last ?? "") else {
+            let range = line.range(of: #"address=[^ ]*:(\d+)"#, options: .regularExpression),
+            let port = Int(line[range].split(separator: ":").last ?? "")
+        else {
             process.terminate()
             throw DemoServerError(message: "demo did not report its port; output:\n\(output.text)")
         }

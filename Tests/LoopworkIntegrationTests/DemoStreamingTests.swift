@@ -22,7 +22,8 @@ struct DemoStreamingTests {
         try await upload(port: port, mib: streamTestMiB)
         #expect(try await download(port: port, bytes: streamTestMiB << 20) == streamTestMiB << 20)
         let growth = sampler.stop() - baseline
-        #expect(growth < Self.memoryBound, "server grew by \(growth >> 20) MiB while moving \(streamTestMiB) MiB each way")
+        #expect(
+            growth < Self.memoryBound, "server grew by \(growth >> 20) MiB while moving \(streamTestMiB) MiB each way")
         #expect(await server.stop() == 0)
     }
 
@@ -36,8 +37,10 @@ struct DemoStreamingTests {
     }
 
     private func download(port: Int, bytes: Int) async throws -> Int {
-        let result = try await Curl.run(["--max-time", "120", "-o", "/dev/null", "-w", "%{size_download}",
-                                         "http://127.0.0.1:\(port)/download?bytes=\(bytes)"])
+        let result = try await Curl.run([
+            "--max-time", "120", "-o", "/dev/null", "-w", "%{size_download}",
+            "http://127.0.0.1:\(port)/download?bytes=\(bytes)",
+        ])
         return Int(result.output) ?? -1
     }
 
@@ -89,15 +92,19 @@ struct DemoStreamingTests {
         try Data(Self.mib + Self.mib).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         // curl asks for 100-continue for bodies over 1 MiB and waits up to a second for it.
-        let read = try await Curl.run(["-v", "--expect100-timeout", "10", "--data-binary", "@\(file.path)", "\(base)/upload"])
+        let read = try await Curl.run([
+            "-v", "--expect100-timeout", "10", "--data-binary", "@\(file.path)", "\(base)/upload",
+        ])
         #expect(read.output.hasSuffix(#"{"bytes":2097152}"#))
         let socket = try StreamSocket(port: server.port)
-        try await socket.send("POST /plaintext HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2097152\r\n\r\n")
+        try await socket.send(
+            "POST /plaintext HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2097152\r\n\r\n")
         let refused = try await socket.receive(until: "\r\n\r\n")
         #expect(refused.hasPrefix("HTTP/1.1 405"), "answered without reading, no 100 first")
         #expect(refused.contains("Connection: close"))
         let continued = try StreamSocket(port: server.port)
-        try await continued.send("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+        try await continued.send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
         #expect(try await continued.receive(until: "\r\n\r\n") == "HTTP/1.1 100 Continue\r\n\r\n")
         try await continued.send("abc")
         #expect(try await continued.receive(until: "}").hasSuffix(#"{"bytes":3}"#))
@@ -112,7 +119,9 @@ struct DemoStreamingTests {
         #expect(events.output.contains("Cache-Control: no-cache"))
         #expect(events.output.contains("Transfer-Encoding: chunked"))
         #expect(events.output.hasSuffix("\r\n\r\ndata: 0\n\ndata: 1\n\ndata: 2\n\n"))
-        let bad = try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/sse?events=x"])
+        let bad = try await Curl.run([
+            "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/sse?events=x",
+        ])
         #expect(bad.output == "400")
         #expect(await server.stop() == 0)
     }
@@ -124,11 +133,15 @@ struct DemoStreamingTests {
         #expect(whole.output.hasPrefix("HTTP/1.1 200"))
         #expect(whole.output.hasSuffix("Hello from a file served by Loopwork.\n"))
         let tag = whole.output.split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag:") }?.dropFirst(6) ?? ""
-        let notModified = try await Curl.run(["-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(tag)", url])
+        let notModified = try await Curl.run([
+            "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(tag)", url,
+        ])
         #expect(notModified.output == "304")
         #expect(try await Curl.run(["-r", "6-9", url]).output == "from")
-        let traversal = try await Curl.run(["--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
-                                            "http://127.0.0.1:\(server.port)/files/../../Package.swift"])
+        let traversal = try await Curl.run([
+            "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
+            "http://127.0.0.1:\(server.port)/files/../../Package.swift",
+        ])
         #expect(traversal.output == "400")
         #expect(await server.stop() == 0)
     }
@@ -139,7 +152,9 @@ struct DemoStreamingTests {
         let server = try await DemoServer(workers: 1)
         let socket = try StreamSocket(port: server.port, receiveBuffer: 64 << 10)
         // 64 MiB, far more than the socket buffers and the write high-water mark hold.
-        try await socket.send("POST /tasks/stream?chunks=64&chunk_bytes=1048576 HTTP/1.1\r\nHost: x\r\nX-Request-ID: big-1\r\nConnection: close\r\n\r\n")
+        try await socket.send(
+            "POST /tasks/stream?chunks=64&chunk_bytes=1048576 HTTP/1.1\r\nHost: x\r\nX-Request-ID: big-1\r\nConnection: close\r\n\r\n"
+        )
         _ = try await socket.receive(until: "\r\n\r\n")
         _ = await server.output.firstLine(containing: "timing=after-route")
         let early = server.output.text
@@ -163,7 +178,8 @@ struct DemoStreamingTests {
     @Test func aClientGoneMidStreamStillGetsItsAfterResponseTaskOnce() async throws {
         let server = try await DemoServer(workers: 1)
         let socket = try StreamSocket(port: server.port, receiveBuffer: 64 << 10)
-        try await socket.send("POST /tasks/stream?chunks=256&chunk_bytes=1048576 HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n")
+        try await socket.send(
+            "POST /tasks/stream?chunks=256&chunk_bytes=1048576 HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n")
         _ = try await socket.receive(until: "\r\n\r\n")
         socket.abort()
         let line = await server.output.firstLine(containing: "timing=after-response")
@@ -177,7 +193,8 @@ struct DemoStreamingTests {
     @Test func aProducerThatThrowsClosesTheConnectionAndDiscardsAfterResponseTasks() async throws {
         let server = try await DemoServer(workers: 1)
         let socket = try StreamSocket(port: server.port)
-        try await socket.send("POST /tasks/stream?chunks=8&fail_after=3 HTTP/1.1\r\nHost: x\r\nX-Request-ID: fail-1\r\n\r\n")
+        try await socket.send(
+            "POST /tasks/stream?chunks=8&fail_after=3 HTTP/1.1\r\nHost: x\r\nX-Request-ID: fail-1\r\n\r\n")
         let received = try await socket.drain()
         #expect(received > 0)
         let failure = await server.output.firstLine(containing: "response body failed")

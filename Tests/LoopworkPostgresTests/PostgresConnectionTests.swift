@@ -3,7 +3,9 @@ import LoopworkPostgres
 import LoopworkUV
 import Testing
 
-@Suite("PostgreSQL connection", .enabled(if: TestDatabase.isAvailable, "needs LOOPWORK_TEST_POSTGRES_URL (scripts/test.sh starts a server)"))
+@Suite(
+    "PostgreSQL connection",
+    .enabled(if: TestDatabase.isAvailable, "needs LOOPWORK_TEST_POSTGRES_URL (scripts/test.sh starts a server)"))
 struct PostgresConnectionTests {
     @Test("parameters are bound by the server and rows come back as typed columns")
     func parametersAndRows() async throws {
@@ -26,7 +28,9 @@ struct PostgresConnectionTests {
     @Test("a rejected statement carries SQLSTATE and message, and the connection stays usable")
     func serverErrors() async throws {
         try await TestDatabase.withConnection { connection in
-            let error = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 1 / $1::int", [0]) }
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.query("SELECT 1 / $1::int", [0])
+            }
             #expect(error?.kind == .server)
             #expect(error?.sqlState == "22012")
             #expect(error?.message.contains("division by zero") == true)
@@ -66,17 +70,21 @@ struct PostgresConnectionTests {
     @Test("affected rows, empty results and a script of several statements")
     func commandsAndScripts() async throws {
         try await TestDatabase.withConnection { connection in
-            try await connection.execute(script: """
-                CREATE TEMPORARY TABLE items (id int PRIMARY KEY, label text);
-                INSERT INTO items SELECT n, 'item ' || n FROM generate_series(1, 5) AS n;
-                """)
+            try await connection.execute(
+                script: """
+                    CREATE TEMPORARY TABLE items (id int PRIMARY KEY, label text);
+                    INSERT INTO items SELECT n, 'item ' || n FROM generate_series(1, 5) AS n;
+                    """)
             let updated = try await connection.query("UPDATE items SET label = $1 WHERE id <= $2", ["low", 3])
             #expect(updated.affectedRows == 3)
             let none = try await connection.query("SELECT id FROM items WHERE id > $1", [100])
             #expect(none.isEmpty)
             #expect(none.columns == ["id"])
             let failed = await #expect(throws: PostgresError.self) {
-                try await connection.execute(script: "INSERT INTO items VALUES (6, 'six'); INSERT INTO items VALUES (1, 'again'); INSERT INTO items VALUES (7, 'seven');")
+                try await connection.execute(
+                    script:
+                        "INSERT INTO items VALUES (6, 'six'); INSERT INTO items VALUES (1, 'again'); INSERT INTO items VALUES (7, 'seven');"
+                )
             }
             #expect(failed?.sqlState == "23505")
             // One implicit transaction: the statement before the failure is rolled back too.
@@ -117,8 +125,11 @@ struct PostgresConnectionTests {
             #expect(refused?.kind == .connection)
             #expect(refused?.message.contains("refused") == true, "\(String(describing: refused))")
             var unknown = TestDatabase.configuration
-            unknown.connectionString = TestDatabase.url.map { $0.replacingOccurrences(of: "/postgres", with: "/no_such_database") } ?? ""
-            let missing = await #expect(throws: PostgresError.self) { _ = try await PostgresConnection.connect(unknown, on: loop) }
+            unknown.connectionString =
+                TestDatabase.url.map { $0.replacingOccurrences(of: "/postgres", with: "/no_such_database") } ?? ""
+            let missing = await #expect(throws: PostgresError.self) {
+                _ = try await PostgresConnection.connect(unknown, on: loop)
+            }
             #expect(missing?.kind == .connection)
             #expect(missing?.message.contains("no_such_database") == true, "\(String(describing: missing))")
             let malformed = await #expect(throws: PostgresError.self) {
@@ -174,7 +185,8 @@ struct PostgresConnectionTests {
             let pids = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<60 {
                     group.addTask {
-                        try await pool.query("SELECT pg_backend_pid() AS pid, pg_sleep(0.005)")[0].decode("pid", as: Int.self)
+                        try await pool.query("SELECT pg_backend_pid() AS pid, pg_sleep(0.005)")[0].decode(
+                            "pid", as: Int.self)
                     }
                 }
                 var pids = Set<Int>()
@@ -192,8 +204,9 @@ struct PostgresConnectionTests {
     @Test("a pool whose server is down fails at once with the reason, then retries with a delay")
     func poolServerDown() async throws {
         try await TestDatabase.withLoop { loop in
-            let pool = PostgresPool(PostgresConfiguration(TestDatabase.refusedURL), size: 2, on: loop,
-                                    maximumReconnectDelay: .milliseconds(100))
+            let pool = PostgresPool(
+                PostgresConfiguration(TestDatabase.refusedURL), size: 2, on: loop,
+                maximumReconnectDelay: .milliseconds(100))
             for _ in 0..<3 {
                 let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
                 #expect(error?.kind == .connection)

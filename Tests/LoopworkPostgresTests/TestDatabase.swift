@@ -18,7 +18,9 @@ enum TestDatabase {
 
     /// A URL for a port where nothing listens: the port the test server uses, plus one, refused.
     static var refusedURL: String {
-        guard let url, let components = URLComponents(string: url), let port = components.port else { return "postgres://127.0.0.1:1/x" }
+        guard let url, let components = URLComponents(string: url), let port = components.port else {
+            return "postgres://127.0.0.1:1/x"
+        }
         var refused = components
         refused.port = port == 65535 ? port - 1 : port + 1
         return refused.string ?? "postgres://127.0.0.1:1/x"
@@ -38,7 +40,9 @@ enum TestDatabase {
         }
     }
 
-    static func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    static func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
         try await withLoop { loop in
             let connection = try await PostgresConnection.connect(configuration, on: loop)
             do {
@@ -59,7 +63,8 @@ struct TestDatabaseTests {
     func serverIsThereWhenRequired() {
         // Outside scripts/test.sh the database suites are skipped, as the trait says; inside it
         // they must run.
-        #expect(!TestDatabase.isRequired || TestDatabase.isAvailable,
-                "LOOPWORK_REQUIRE_POSTGRES=1 but LOOPWORK_TEST_POSTGRES_URL is unset: start scripts/test-postgres.sh")
+        #expect(
+            !TestDatabase.isRequired || TestDatabase.isAvailable,
+            "LOOPWORK_REQUIRE_POSTGRES=1 but LOOPWORK_TEST_POSTGRES_URL is unset: start scripts/test-postgres.sh")
     }
 }

@@ -1,15 +1,19 @@
 import Foundation
 import Logging
-@testable import Loopwork
 import LoopworkUV
 import Testing
+
+@testable import Loopwork
 
 @Suite("BufferedLogHandler")
 struct BufferedLogHandlerTests {
     @Test func linesLookLikeStreamLogHandlersAndMergeMetadataInOrder() throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
-        defer { close(ends[0]); close(ends[1]) }
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
         let writer = LineWriter(fileDescriptor: ends[1])
         var logger = Logger(label: "demo") { label in
             BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
@@ -22,11 +26,14 @@ struct BufferedLogHandlerTests {
         writer.stop()
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
-        let lines = String(decoding: buffer[..<max(0, count)], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: buffer[..<max(0, count)], as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3 && lines[2].isEmpty)
         let stamp = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} "#
-        #expect(lines[0].range(of: stamp + #"info demo: a=x request-id=r1 status=200 \[Loopwork\] served$"#,
-                               options: .regularExpression) != nil, "\(lines[0])")
+        #expect(
+            lines[0].range(
+                of: stamp + #"info demo: a=x request-id=r1 status=200 \[Loopwork\] served$"#,
+                options: .regularExpression) != nil, "\(lines[0])")
         #expect(lines[1].contains(" error demo: error.message=Failure() error.type="), "\(lines[1])")
         #expect(lines[1].hasSuffix("request-id=r1 [LoopworkTests] failed"), "\(lines[1])")
     }

@@ -29,8 +29,9 @@ struct InjectionTests {
             StatusResponse(.created, order.value)
         }
         try await app.test(.router) { client async throws in
-            let response = try await client.execute(.post, "/orders", headerFields: [.contentType: "application/json"],
-                                                    body: #"{"id":7,"item":"tea"}"#)
+            let response = try await client.execute(
+                .post, "/orders", headerFields: [.contentType: "application/json"],
+                body: #"{"id":7,"item":"tea"}"#)
             #expect(response.status == .created)
             #expect(response.headerFields[.contentType] == "application/json")
             #expect(response.text == #"{"id":7,"item":"tea"}"#)
@@ -50,7 +51,8 @@ struct InjectionTests {
             #expect(notJSON.status == .unprocessableContent)
             let empty = try await client.execute(.post, "/orders")
             #expect(empty.text.contains("request body is empty"))
-            let wrongMedia = try await client.execute(.post, "/orders", headerFields: [.contentType: "text/plain"], body: "{}")
+            let wrongMedia = try await client.execute(
+                .post, "/orders", headerFields: [.contentType: "text/plain"], body: "{}")
             #expect(wrongMedia.status == .unsupportedMediaType)
         }
     }
@@ -59,7 +61,9 @@ struct InjectionTests {
         let app = App(configuration: AppConfiguration(workers: 1))
         app.get("/me") { (caller: Caller, query: QueryParameters) in "\(caller.name) \(query["x"] ?? "")" }
         try await app.test(.router) { client async throws in
-            #expect(try await client.execute(.get, "/me?x=1", headerFields: [HTTPField.Name("X-Caller")!: "ada"]).text == "ada 1")
+            #expect(
+                try await client.execute(.get, "/me?x=1", headerFields: [HTTPField.Name("X-Caller")!: "ada"]).text
+                    == "ada 1")
             let anonymous = try await client.execute(.get, "/me")
             #expect(anonymous.status == .unauthorized)
             #expect(anonymous.text == #"{"detail":"X-Caller missing"}"#)
@@ -72,7 +76,8 @@ struct InjectionTests {
             "\(fields[.contentType] ?? "-") \(body.bytes.count) \(request.method.rawValue) \(request.path)"
         }
         try await app.test(.router) { client async throws in
-            let response = try await client.execute(.put, "/raw?q=1", headerFields: [.contentType: "a/b"], body: [1, 2, 3])
+            let response = try await client.execute(
+                .put, "/raw?q=1", headerFields: [.contentType: "a/b"], body: [1, 2, 3])
             #expect(response.text == "a/b 3 PUT /raw")
         }
     }

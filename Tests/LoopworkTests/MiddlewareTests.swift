@@ -46,9 +46,11 @@ struct MiddlewareTests {
         app.add(middleware: CORSMiddleware(origins: .only(["https://a.example"])))
         app.get("/data") { "d" }
         try await app.test(.router) { client async throws in
-            let preflight = try await client.execute(.options, "/data", headerFields: [
-                .origin: "https://a.example", .accessControlRequestMethod: "GET",
-            ])
+            let preflight = try await client.execute(
+                .options, "/data",
+                headerFields: [
+                    .origin: "https://a.example", .accessControlRequestMethod: "GET",
+                ])
             #expect(preflight.status == .noContent)
             #expect(preflight.headerFields[.accessControlAllowOrigin] == "https://a.example")
             let simple = try await client.execute(.get, "/data", headerFields: [.origin: "https://a.example"])
@@ -78,9 +80,11 @@ struct MiddlewareTests {
         app.post("/only-post") { "x" }
         try await app.test(.router) { client in
             let origin: HTTPFields = [.origin: "https://a.example"]
-            for (path, method, status) in [("/boom", HTTPRequest.Method.get, 500), ("/teapot", .get, 418),
-                                           ("/missing", .get, 404), ("/only-post", .get, 405),
-                                           ("/user/x", .get, 422), ("/x", HTTPRequest.Method("MKCOLA")!, 501)] {
+            for (path, method, status) in [
+                ("/boom", HTTPRequest.Method.get, 500), ("/teapot", .get, 418),
+                ("/missing", .get, 404), ("/only-post", .get, 405),
+                ("/user/x", .get, 422), ("/x", HTTPRequest.Method("MKCOLA")!, 501),
+            ] {
                 let response = try await client.execute(method, path, headerFields: origin)
                 #expect(response.status.code == status, "\(path)")
                 #expect(response.headerFields[.accessControlAllowOrigin] == "*", "\(path)")
@@ -89,8 +93,11 @@ struct MiddlewareTests {
             }
         }
         let lines = logs.entries.filter { $0.metadata["duration-us"] != nil }.map(\.message)
-        #expect(lines == ["GET /boom 500", "GET /teapot 418", "GET /missing 404", "GET /only-post 405",
-                          "GET /user/x 422", "MKCOLA /x 501"])
+        #expect(
+            lines == [
+                "GET /boom 500", "GET /teapot 418", "GET /missing 404", "GET /only-post 405",
+                "GET /user/x 422", "MKCOLA /x 501",
+            ])
         // The 500 hides the error from the client and logs it once, where it was thrown.
         #expect(logs.entries("handler failed").count == 1)
     }

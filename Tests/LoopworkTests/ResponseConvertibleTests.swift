@@ -24,10 +24,14 @@ struct ResponseConvertibleTests {
     }
 
     @Test func statusResponseFieldsReplaceTheBodysOfTheSameNameOnly() throws {
-        let body = Response(headerFields: [.contentType: "text/plain", .cacheControl: "no-store"], bytes: Array("hi".utf8))
-        let response = try StatusResponse(.created, body, headerFields: [
-            .contentType: "text/markdown", .location: "/notes/1", .setCookie: "a=1", .setCookie: "b=2",
-        ]).makeResponse()
+        let body = Response(
+            headerFields: [.contentType: "text/plain", .cacheControl: "no-store"], bytes: Array("hi".utf8))
+        let response = try StatusResponse(
+            .created, body,
+            headerFields: [
+                .contentType: "text/markdown", .location: "/notes/1", .setCookie: "a=1", .setCookie: "b=2",
+            ]
+        ).makeResponse()
         #expect(response.status == .created)
         #expect(response.headerFields[values: .contentType] == ["text/markdown"])
         #expect(response.headerFields[.location] == "/notes/1")

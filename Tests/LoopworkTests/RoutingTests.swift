@@ -99,7 +99,9 @@ struct RoutingTests {
             "\(query["q"] ?? "-")|\(query.values(for: "tag").joined(separator: ","))|\(try query.require("page", as: Int.self))"
         }
         try await app.test(.router) { client async throws in
-            #expect(try await client.execute(.get, "/search?q=hello+world%21&tag=a&tag=b&page=3").text == "hello world!|a,b|3")
+            #expect(
+                try await client.execute(.get, "/search?q=hello+world%21&tag=a&tag=b&page=3").text
+                    == "hello world!|a,b|3")
             let missing = try await client.execute(.get, "/search?q=x")
             #expect(missing.status == .unprocessableContent)
             #expect(missing.text.contains("missing query parameter 'page'"))

@@ -1,13 +1,15 @@
-import LoopworkTestSupport
 import Foundation
 import HTTPTypes
 import Loopwork
+import LoopworkTestSupport
 import LoopworkTesting
 import Testing
 
 @Suite("Server over real sockets")
 struct ServerTests {
-    private func makeApp(_ configuration: AppConfiguration = AppConfiguration(workers: 1), gates: Gates = Gates()) -> App {
+    private func makeApp(_ configuration: AppConfiguration = AppConfiguration(workers: 1), gates: Gates = Gates())
+        -> App
+    {
         let app = App(configuration: configuration)
         app.get("/plaintext") { "Hello, World!" }
         app.post("/echo") { (request: Request) in Response(bytes: try await request.body.collect()) }
@@ -80,9 +82,10 @@ struct ServerTests {
         let gates = Gates()
         let running = try await makeApp(gates: gates).start(host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
-        try await socket.send("GET /wait/first HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "GET /n/3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await socket.send(
+            "GET /wait/first HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /n/3 HTTP/1.1\r\nHost: x\r\n\r\n")
         await gates["first-arrived"].wait()
         gates["first"].open()
         let responses = try await read(socket, responses: 3)
@@ -115,7 +118,8 @@ struct ServerTests {
     @Test func connectionCloseIsHonoured() async throws {
         let running = try await makeApp().start(host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
-        try await socket.send("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await socket.send(
+            "GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
         let all = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
         #expect(all.components(separatedBy: "HTTP/1.1 200").count == 2, "only the first request is answered")
         #expect(all.contains("Connection: close"))
@@ -136,7 +140,9 @@ struct ServerTests {
     @Test func chunkedUploadIsReassembled() async throws {
         let running = try await makeApp().start(host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
-        try await socket.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+        try await socket.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+        )
         #expect(try await read(socket, responses: 1).first?.text == "hello world")
         await running.shutdown()
     }
@@ -155,13 +161,15 @@ struct ServerTests {
         reader.append(bytes)
         let head = try #require(try reader.next()).0
         #expect(head.headerFields[.contentLength] == "13")
-        #expect(String(decoding: bytes, as: UTF8.self).components(separatedBy: "Hello, World!").count == 2,
-                "the body appears once, for the GET")
+        #expect(
+            String(decoding: bytes, as: UTF8.self).components(separatedBy: "Hello, World!").count == 2,
+            "the body appears once, for the GET")
         await running.shutdown()
     }
 
     @Test func slowHeaderIsCutOffWith408() async throws {
-        let running = try await makeApp(AppConfiguration(workers: 1, headerReadTimeout: .milliseconds(300))).start(host: "127.0.0.1", port: 0)
+        let running = try await makeApp(AppConfiguration(workers: 1, headerReadTimeout: .milliseconds(300))).start(
+            host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
         try await socket.send("GET /plaintext HTTP/1.1\r\nHost:")
         let answer = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
@@ -183,7 +191,8 @@ struct ServerTests {
     }
 
     @Test func idleKeepAliveConnectionIsClosed() async throws {
-        let running = try await makeApp(AppConfiguration(workers: 1, idleTimeout: .milliseconds(300))).start(host: "127.0.0.1", port: 0)
+        let running = try await makeApp(AppConfiguration(workers: 1, idleTimeout: .milliseconds(300))).start(
+            host: "127.0.0.1", port: 0)
         let socket = try TestSocket(port: running.port)
         try await socket.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
         let all = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)

@@ -1,8 +1,9 @@
 import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loop created with `thread: .caller` runs on the thread that calls `run()`.
@@ -42,7 +43,8 @@ struct CallerThreadLoopTests {
                 record.listener = try TCPListener.listen(on: loop, host: "127.0.0.1", port: 0) { server in
                     record.note()
                     record.connections.append(server)
-                    server.startReading(onBytes: { bytes in server.write(Array(bytes)) }, onEnd: { _ in server.close() })
+                    server.startReading(
+                        onBytes: { bytes in server.write(Array(bytes)) }, onEnd: { _ in server.close() })
                 }
                 let port = record.listener?.localPort ?? 0
                 TCPConnection.connect(on: loop, host: "127.0.0.1", port: port) { result in
@@ -52,11 +54,12 @@ struct CallerThreadLoopTests {
                         return
                     }
                     record.connections.append(client)
-                    client.startReading(onBytes: { bytes in
-                        record.note()
-                        record.reply += String(decoding: bytes, as: UTF8.self)
-                        if record.isDone { loop.shutdown() }
-                    }, onEnd: { _ in })
+                    client.startReading(
+                        onBytes: { bytes in
+                            record.note()
+                            record.reply += String(decoding: bytes, as: UTF8.self)
+                            if record.isDone { loop.shutdown() }
+                        }, onEnd: { _ in })
                     client.write(Array("ping".utf8))
                 }
             } catch {

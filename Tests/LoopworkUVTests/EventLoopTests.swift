@@ -1,8 +1,9 @@
 import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("EventLoop")
@@ -55,7 +56,9 @@ struct EventLoopTests {
             do {
                 _ = try loop.scheduleTimer(after: .milliseconds(30)) { fired.withLock { $0.append("30") } }
                 _ = try loop.scheduleTimer(after: .milliseconds(10)) { fired.withLock { $0.append("10") } }
-                let cancelled = try loop.scheduleTimer(after: .milliseconds(20)) { fired.withLock { $0.append("cancelled") } }
+                let cancelled = try loop.scheduleTimer(after: .milliseconds(20)) {
+                    fired.withLock { $0.append("cancelled") }
+                }
                 cancelled.cancel()
                 #expect(!cancelled.isActive)
                 _ = try loop.scheduleTimer(after: .milliseconds(50)) { done.open() }
@@ -95,7 +98,8 @@ struct EventLoopTests {
 
     @Test func queueWorkRunsOffTheLoopAndCompletesOnIt() async throws {
         let loop = try EventLoop()
-        let result: (value: Int, workOnLoop: Bool, completionOnLoop: Bool) = await withCheckedContinuation { continuation in
+        let result: (value: Int, workOnLoop: Bool, completionOnLoop: Bool) = await withCheckedContinuation {
+            continuation in
             loop.execute {
                 do {
                     _ = try loop.queueWork({ (21 * 2, loop.inEventLoop) }) { result in
@@ -132,7 +136,8 @@ struct EventLoopTests {
                     let queued = try loop.queueWork({ 1 }) { result in
                         switch result {
                         case .success: continuation.resume(returning: "ran")
-                        case .failure(let error as UVError) where error.isCancelled: continuation.resume(returning: "cancelled")
+                        case .failure(let error as UVError) where error.isCancelled:
+                            continuation.resume(returning: "cancelled")
                         case .failure(let error): continuation.resume(returning: "failed: \(error)")
                         }
                     }

@@ -1,8 +1,9 @@
 import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shutdown, refusal after shutdown, isolation checks and signals.
@@ -46,19 +47,26 @@ struct LifecycleTests {
     @Test func shutdownFromTheLoopThreadCompletesAsynchronouslyAndRefusesNewHandlesWhileClosing() async throws {
         let loop = try EventLoop()
         let keep = Locked<[LoopBoundBox<TCPConnection>]>([])
-        let refused: (timer: UVError?, work: UVError?, execute: Bool, jobStillRan: Bool) = await withCheckedContinuation { continuation in
+        let refused: (timer: UVError?, work: UVError?, execute: Bool, jobStillRan: Bool) = await withCheckedContinuation
+        { continuation in
             loop.execute {
                 do {
                     let listener = try TCPListener.listen(on: loop, host: "127.0.0.1", port: 0) { accepted in
                         keep.withLock { $0.append(LoopBoundBox(accepted)) }
                         // Called while the stop closes every handle: nothing new may open now.
-                        accepted.startReading(onBytes: { _ in }, onEnd: { _ in
-                            var timerError: UVError?
-                            var workError: UVError?
-                            do throws(UVError) { _ = try loop.scheduleTimer(after: .seconds(3600)) {} } catch { timerError = error }
-                            do throws(UVError) { _ = try loop.queueWork({ 1 }) { _ in } } catch { workError = error }
-                            continuation.resume(returning: (timerError, workError, loop.execute {}, true))
-                        })
+                        accepted.startReading(
+                            onBytes: { _ in },
+                            onEnd: { _ in
+                                var timerError: UVError?
+                                var workError: UVError?
+                                do throws(UVError) { _ = try loop.scheduleTimer(after: .seconds(3600)) {} } catch {
+                                    timerError = error
+                                }
+                                do throws(UVError) { _ = try loop.queueWork({ 1 }) { _ in } } catch {
+                                    workError = error
+                                }
+                                continuation.resume(returning: (timerError, workError, loop.execute {}, true))
+                            })
                         loop.shutdown()  // on the loop: only starts the shutdown, returns at once
                         // Until the stop starts closing handles the loop works normally; it closes this timer too.
                         _ = try? loop.scheduleTimer(after: .seconds(3600)) {}
@@ -82,10 +90,11 @@ struct LifecycleTests {
         let statuses = Locked<[Int32?]>([])
         var threads: [pthread_t] = []
         for _ in 0..<4 {
-            threads.append(try ThreadBody {
-                loop.shutdown()
-                statuses.withLock { $0.append(loop.closeStatus) }
-            }.start())
+            threads.append(
+                try ThreadBody {
+                    loop.shutdown()
+                    statuses.withLock { $0.append(loop.closeStatus) }
+                }.start())
         }
         for thread in threads { pthread_join(thread, nil) }
         await loop.shutdownGracefully()
@@ -107,7 +116,8 @@ struct LifecycleTests {
                 _ = try loop.queueWork({ "ran" }) { result in
                     switch result {
                     case .success(let value): outcome.withLock { $0 = value }
-                    case .failure(let error): outcome.withLock { $0 = (error as? UVError)?.isCancelled == true ? "cancelled" : "\(error)" }
+                    case .failure(let error):
+                        outcome.withLock { $0 = (error as? UVError)?.isCancelled == true ? "cancelled" : "\(error)" }
                     }
                     withdrawn.open()
                 }

@@ -28,7 +28,12 @@ struct LineWriterTests {
 
         /// Closes the write end now, so that a reader sees the end of the stream.
         func closeWriteEnd() {
-            if writeEndOpen.withLock({ open in defer { open = false }; return open }) { close(writeEnd) }
+            if writeEndOpen.withLock({ open in
+                defer { open = false }
+                return open
+            }) {
+                close(writeEnd)
+            }
         }
 
         /// Everything readable now, without waiting.
@@ -97,7 +102,8 @@ struct LineWriterTests {
         let text = String(decoding: output.withLock { $0 }, as: UTF8.self)
         let reports = text.split(separator: "\n").filter { $0.hasPrefix("loopwork: ") }
         let reported = reports.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +)
-        #expect(!reports.isEmpty && reports.allSatisfy { $0.hasSuffix(" log lines dropped: the log writer fell behind") })
+        #expect(
+            !reports.isEmpty && reports.allSatisfy { $0.hasSuffix(" log lines dropped: the log writer fell behind") })
         #expect(reported == dropped)
         #expect(text.components(separatedBy: line).count - 1 == accepted)
     }

@@ -94,9 +94,10 @@ struct LoopExecutorTests {
         }
         await finished.wait()
         let seen = events.withLock { $0 }
-        #expect(Array(seen.prefix(4)) == [
-            "task started on loop: true", "task suspends", "body goes on", "body returned",
-        ])
+        #expect(
+            Array(seen.prefix(4)) == [
+                "task started on loop: true", "task suspends", "body goes on", "body returned",
+            ])
         #expect(seen.contains("nested task"))
         #expect(seen.last == "task resumed on loop: true")
         await loop.shutdownGracefully()

@@ -21,7 +21,9 @@ struct TemporaryDirectory {
     /// How many of this process's descriptors are open on `file`, from `/proc/self/fd`.
     static func descriptors(openOn file: String) -> Int {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return entries.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == file }.count
+        return entries.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == file
+        }.count
     }
 
     func remove() {
@@ -145,7 +147,8 @@ struct LoopFileTests {
         try await withLoopAndDirectory { loop, directory in
             try directory.write("target.txt", [1, 2, 3])
             try FileManager.default.createDirectory(atPath: directory.path + "/sub", withIntermediateDirectories: false)
-            try FileManager.default.createSymbolicLink(atPath: directory.path + "/sub/link", withDestinationPath: "../target.txt")
+            try FileManager.default.createSymbolicLink(
+                atPath: directory.path + "/sub/link", withDestinationPath: "../target.txt")
             // The temporary directory itself may sit behind a link (/tmp on some systems).
             let root = try await loop.realPath(directory.path)
             #expect(try await loop.realPath(directory.path + "/sub/link") == root + "/target.txt")
@@ -189,7 +192,8 @@ struct LoopFileTests {
                 for index in 0..<64 {
                     group.addTask {
                         let offset = index * 1_500
-                        return try await file.read(upTo: 1_500, at: Int64(offset)) == Array(bytes[offset..<offset + 1_500])
+                        return try await file.read(upTo: 1_500, at: Int64(offset))
+                            == Array(bytes[offset..<offset + 1_500])
                     }
                 }
                 for try await matches in group { #expect(matches) }
@@ -249,7 +253,8 @@ struct LoopFileTests {
             }
             await loop.shutdownGracefully()
             // The loop ran until every fire-and-forget close had finished.
-            #expect(TemporaryDirectory.descriptors(openOn: URL(fileURLWithPath: path).resolvingSymlinksInPath().path) == 0)
+            #expect(
+                TemporaryDirectory.descriptors(openOn: URL(fileURLWithPath: path).resolvingSymlinksInPath().path) == 0)
         }
     }
 

@@ -1,8 +1,9 @@
 import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("LoopPoll")

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LoopworkUV
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Loop-bound state of one test, created and used only on that test's loop thread.
 private final class Pair: @unchecked Sendable {
@@ -85,9 +86,11 @@ struct StreamTests {
                     }
                     server.shutdownWrite()
                     var received: [UInt8] = []
-                    client.startReading(onBytes: { received += $0 }, onEnd: { _ in
-                        client.close { continuation.resume(returning: (received, completed)) }
-                    })
+                    client.startReading(
+                        onBytes: { received += $0 },
+                        onEnd: { _ in
+                            client.close { continuation.resume(returning: (received, completed)) }
+                        })
                 }
             }
         }
@@ -109,22 +112,26 @@ struct StreamTests {
                     guard let client = pair.client, let server = pair.server else {
                         return continuation.resume(returning: pair.log)
                     }
-                    client.startReading(onBytes: { bytes in
-                        pair.log.append("client got \(String(decoding: Array(bytes), as: UTF8.self))")
-                        client.close { continuation.resume(returning: pair.log) }
-                    }, onEnd: { error in pair.log.append("client end \(error.map { $0.name } ?? "eof")") })
-                    server.startReading(onBytes: { bytes in
-                        pair.log.append("server got \(String(decoding: Array(bytes), as: UTF8.self))")
-                    }, onEnd: { error in
-                        pair.log.append("server end \(error.map { $0.name } ?? "eof")")
-                        server.write(Array("bye".utf8))
-                    })
+                    client.startReading(
+                        onBytes: { bytes in
+                            pair.log.append("client got \(String(decoding: Array(bytes), as: UTF8.self))")
+                            client.close { continuation.resume(returning: pair.log) }
+                        }, onEnd: { error in pair.log.append("client end \(error.map { $0.name } ?? "eof")") })
+                    server.startReading(
+                        onBytes: { bytes in
+                            pair.log.append("server got \(String(decoding: Array(bytes), as: UTF8.self))")
+                        },
+                        onEnd: { error in
+                            pair.log.append("server end \(error.map { $0.name } ?? "eof")")
+                            server.write(Array("bye".utf8))
+                        })
                     client.write(Array("hi".utf8))
                     client.shutdownWrite { error in pair.log.append("shutdown \(error == nil ? "ok" : "failed")") }
                 }
             }
         }
-        #expect(log == ["server got hi", "shutdown ok", "server end eof", "client got bye", "client end ECANCELED"]
+        #expect(
+            log == ["server got hi", "shutdown ok", "server end eof", "client got bye", "client end ECANCELED"]
                 || log == ["shutdown ok", "server got hi", "server end eof", "client got bye", "client end ECANCELED"])
         await loop.shutdownGracefully()
         #expect(loop.closeStatus == 0)
@@ -140,10 +147,11 @@ struct StreamTests {
                         return continuation.resume(returning: pair.log)
                     }
                     var resumed = false
-                    server.startReading(onBytes: { bytes in
-                        pair.log.append("\(resumed ? "after" : "paused") \(bytes.count)")
-                        continuation.resume(returning: pair.log)
-                    }, onEnd: { _ in })
+                    server.startReading(
+                        onBytes: { bytes in
+                            pair.log.append("\(resumed ? "after" : "paused") \(bytes.count)")
+                            continuation.resume(returning: pair.log)
+                        }, onEnd: { _ in })
                     server.stopReading()
                     client.write(Array("data".utf8)) { _ in
                         // The bytes are in the server's socket; give the loop a few turns to (not) read them.
@@ -167,9 +175,11 @@ struct StreamTests {
             loop.execute {
                 connectPair(on: loop, pair) {
                     guard let server = pair.server else { return continuation.resume(returning: pair.log) }
-                    server.startReading(onBytes: { _ in }, onEnd: { error in
-                        pair.log.append("end \(error?.isCancelled == true ? "cancelled" : "other")")
-                    })
+                    server.startReading(
+                        onBytes: { _ in },
+                        onEnd: { error in
+                            pair.log.append("end \(error?.isCancelled == true ? "cancelled" : "other")")
+                        })
                     #expect(server.remoteAddress?.hasPrefix("127.0.0.1:") == true)
                     server.close { pair.log.append("closed") }
                     server.close {
@@ -177,7 +187,9 @@ struct StreamTests {
                         continuation.resume(returning: pair.log)
                     }
                     #expect(server.isClosed)
-                    server.write([1]) { error in pair.log.append("write \(error?.isCancelled == true ? "cancelled" : "other")") }
+                    server.write([1]) { error in
+                        pair.log.append("write \(error?.isCancelled == true ? "cancelled" : "other")")
+                    }
                 }
             }
         }
@@ -193,7 +205,8 @@ struct StreamTests {
             loop.execute {
                 do throws(UVError) {
                     pair.listener = try TCPListener.listen(on: loop, host: "127.0.0.1", port: 0) { _ in }
-                    _ = try TCPListener.listen(on: loop, host: "127.0.0.1", port: pair.listener?.localPort ?? 0) { _ in }
+                    _ = try TCPListener.listen(on: loop, host: "127.0.0.1", port: pair.listener?.localPort ?? 0) { _ in
+                    }
                     continuation.resume(returning: nil)
                 } catch {
                     continuation.resume(returning: error)

@@ -1,6 +1,7 @@
 import LoopworkUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A gate that blocks a thread (a pool thread in these tests) until opened.
@@ -37,11 +38,13 @@ final class ThreadBody {
     func start() throws -> pthread_t {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { argument in
+                guard let argument else { return nil }
+                Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
+                return nil
+            }, context)
         guard status == 0 else { throw POSIXFailure(code: status) }
         return thread
     }

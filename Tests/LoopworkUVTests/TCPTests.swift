@@ -2,7 +2,9 @@ import LoopworkUV
 import Testing
 
 /// Runs `body` on the loop and returns what it delivers through the continuation.
-private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable (CheckedContinuation<T, Never>) -> Void) async -> T {
+private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable (CheckedContinuation<T, Never>) -> Void)
+    async -> T
+{
     await withCheckedContinuation { continuation in
         loop.execute { body(continuation) }
     }
@@ -25,7 +27,8 @@ struct TCPTests {
             do {
                 keep.listener = try TCPListener.listen(on: server, host: "127.0.0.1", port: 0) { connection in
                     keep.connections.append(connection)
-                    connection.startReading(onBytes: { bytes in connection.write(Array(bytes)) }, onEnd: { _ in connection.close() })
+                    connection.startReading(
+                        onBytes: { bytes in connection.write(Array(bytes)) }, onEnd: { _ in connection.close() })
                 }
                 continuation.resume(returning: keep.listener?.localPort ?? 0)
             } catch {
@@ -46,13 +49,14 @@ struct TCPTests {
                             clients.connections.append(connection)
                             var received: [UInt8] = []
                             let message = "hello \(index)"
-                            connection.startReading(onBytes: { bytes in
-                                received += bytes
-                                if received.count == message.utf8.count {
-                                    connection.close()
-                                    continuation.resume(returning: String(decoding: received, as: UTF8.self))
-                                }
-                            }, onEnd: { _ in })
+                            connection.startReading(
+                                onBytes: { bytes in
+                                    received += bytes
+                                    if received.count == message.utf8.count {
+                                        connection.close()
+                                        continuation.resume(returning: String(decoding: received, as: UTF8.self))
+                                    }
+                                }, onEnd: { _ in })
                             connection.write(Array(message.utf8))
                         }
                     }
@@ -82,7 +86,10 @@ struct TCPTests {
                 TCPConnection.connect(on: loop, host: "127.0.0.1", port: port) { result in
                     guard case .success(let connection) = result else { return }
                     keep.connections.append(connection)
-                    var successes = 0, failures = 0, calls = 0, finished = false
+                    var successes = 0
+                    var failures = 0
+                    var calls = 0
+                    var finished = false
                     let chunk = [UInt8](repeating: 7, count: 256 * 1024)
                     func writeMore() {
                         connection.write(chunk) { error in
@@ -124,7 +131,9 @@ struct TCPTests {
                     var results: [String] = []
                     let big = [UInt8](repeating: 1, count: 8 * 1024 * 1024)
                     for _ in 0..<3 {
-                        connection.write(big) { error in results.append(error == nil ? "ok" : (error?.isCancelled == true ? "cancelled" : "error")) }
+                        connection.write(big) { error in
+                            results.append(error == nil ? "ok" : (error?.isCancelled == true ? "cancelled" : "error"))
+                        }
                     }
                     #expect(connection.pendingWriteBytes > 0)
                     connection.close { continuation.resume(returning: results) }
@@ -182,14 +191,20 @@ struct TCPTests {
     }
 
     @Test func reusePortLetsTwoLoopsListenOnOnePort() async throws {
-        let first = try EventLoop(), second = try EventLoop()
-        let keepFirst = Keep(), keepSecond = Keep()
+        let first = try EventLoop()
+        let second = try EventLoop()
+        let keepFirst = Keep()
+        let keepSecond = Keep()
         let port: Int = await onLoop(first) { continuation in
-            keepFirst.listener = try? TCPListener.listen(on: first, host: "127.0.0.1", port: 0, reusePort: true) { $0.close() }
+            keepFirst.listener = try? TCPListener.listen(on: first, host: "127.0.0.1", port: 0, reusePort: true) {
+                $0.close()
+            }
             continuation.resume(returning: keepFirst.listener?.localPort ?? 0)
         }
         let samePort: Int = await onLoop(second) { continuation in
-            keepSecond.listener = try? TCPListener.listen(on: second, host: "127.0.0.1", port: port, reusePort: true) { $0.close() }
+            keepSecond.listener = try? TCPListener.listen(on: second, host: "127.0.0.1", port: port, reusePort: true) {
+                $0.close()
+            }
             continuation.resume(returning: keepSecond.listener?.localPort ?? -1)
         }
         #expect(port > 0)
@@ -218,10 +233,11 @@ struct TCPTests {
                     continuation.resume(returning: "connect failed")
                     return
                 }
-                connection.startReading(onBytes: { bytes in
-                    connection.close()
-                    continuation.resume(returning: String(decoding: Array(bytes), as: UTF8.self))
-                }, onEnd: { _ in })
+                connection.startReading(
+                    onBytes: { bytes in
+                        connection.close()
+                        continuation.resume(returning: String(decoding: Array(bytes), as: UTF8.self))
+                    }, onEnd: { _ in })
                 connection.write(Array("six".utf8))
             }
         }

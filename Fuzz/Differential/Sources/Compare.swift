@@ -44,8 +44,9 @@ func compare(loopwork: Trace, llhttp: Trace) -> Disagreement? {
     if ours.count != theirs.count {
         let extra = ours.count > theirs.count ? ours[theirs.count] : theirs[ours.count]
         let who = ours.count > theirs.count ? "loopwork" : "llhttp"
-        return Disagreement(kind: .boundary, at: extra.at, message: ended,
-                            detail: "only \(who) reports \(extra.event.name) at \(extra.at)")
+        return Disagreement(
+            kind: .boundary, at: extra.at, message: ended,
+            detail: "only \(who) reports \(extra.event.name) at \(extra.at)")
     }
     switch (loopwork.rejectedAt, llhttp.rejectedAt) {
     case (nil, nil):
@@ -53,20 +54,24 @@ func compare(loopwork: Trace, llhttp: Trace) -> Disagreement? {
     case (let refused?, nil):
         let accepted = llhttp.events.first { $0.at >= refused }?.at ?? llhttp.milestones.first { $0 >= refused }
         guard let accepted else { return nil }
-        return Disagreement(kind: .loopworkRejects, at: refused, message: loopwork.messagesEnded(before: refused),
-                            detail: "llhttp accepted through \(accepted)")
+        return Disagreement(
+            kind: .loopworkRejects, at: refused, message: loopwork.messagesEnded(before: refused),
+            detail: "llhttp accepted through \(accepted)")
     case (nil, let refused?):
         guard let accepted = loopwork.events.first(where: { $0.at >= refused })?.at else { return nil }
-        return Disagreement(kind: .llhttpRejects, at: refused, message: llhttp.messagesEnded(before: refused),
-                            detail: "loopwork accepted through \(accepted)")
+        return Disagreement(
+            kind: .llhttpRejects, at: refused, message: llhttp.messagesEnded(before: refused),
+            detail: "loopwork accepted through \(accepted)")
     case (let mine?, let theirs?):
         // Both refused: only a message that one of them completed before refusing is a disagreement.
         let mineMessage = loopwork.messagesEnded(before: mine)
         let theirMessage = llhttp.messagesEnded(before: theirs)
         if mineMessage == theirMessage { return nil }
         return mineMessage < theirMessage
-            ? Disagreement(kind: .loopworkRejects, at: mine, message: mineMessage, detail: "llhttp completed the message")
-            : Disagreement(kind: .llhttpRejects, at: theirs, message: theirMessage, detail: "loopwork completed the message")
+            ? Disagreement(
+                kind: .loopworkRejects, at: mine, message: mineMessage, detail: "llhttp completed the message")
+            : Disagreement(
+                kind: .llhttpRejects, at: theirs, message: theirMessage, detail: "loopwork completed the message")
     }
 }
 
@@ -78,7 +83,8 @@ private func part(_ mine: Timed, _ other: Timed, message: Int) -> Disagreement {
     case (.end(let a), .end(let b)) where mine.at == other.at && a != b:
         return Disagreement(kind: .trailers, at: at, message: message, detail: "\(a) vs \(b)")
     default:
-        return Disagreement(kind: .boundary, at: at, message: message,
-                            detail: "loopwork \(mine.event.name) at \(mine.at), llhttp \(other.event.name) at \(other.at)")
+        return Disagreement(
+            kind: .boundary, at: at, message: message,
+            detail: "loopwork \(mine.event.name) at \(mine.at), llhttp \(other.event.name) at \(other.at)")
     }
 }

@@ -1,3 +1,5 @@
+import LoopworkHTTP
+
 // libFuzzer entry of the differential target: every input goes through Loopwork's parser and through
 // llhttp (strict), and a disagreement that neither a deliberate rule nor a known bug explains stops
 // the run with a report. Built by scripts/fuzz-differential.sh, not by SwiftPM.
@@ -6,11 +8,10 @@
 // $DIFF_FUZZ_ARTIFACTS<signature>) and carries on, to survey a run rather than stop at the first.
 // DIFF_FUZZ_TRACE=1 prints both traces of every input (for replaying one file).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
-import LoopworkHTTP
 
 /// The comparison runs with Loopwork's limits out of reach, since llhttp has none to match them;
 /// the limits are checked on their own (see `checkLimits`).
@@ -70,11 +71,12 @@ public func differentialFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         return 0
     }
     // Grouped by what disagreed and by the refusing parser's error, not by what the other one did next.
-    let refusal = switch disagreement.kind {
-    case .loopworkRejects: loopwork.errorKind
-    case .llhttpRejects: llhttp.errorKind
-    default: ""
-    }
+    let refusal =
+        switch disagreement.kind {
+        case .loopworkRejects: loopwork.errorKind
+        case .llhttpRejects: llhttp.errorKind
+        default: ""
+        }
     unexplained(disagreement.signature + "-" + refusal, report(found), input)
     return 0
 }
@@ -102,7 +104,8 @@ private func checkLimits(_ input: UnsafeRawBufferPointer, lifted: Trace) -> Stri
         return "small limits changed the events before the limit"
     }
     if lifted.rejectedAt == cut && lifted.error == limited.error { return nil }
-    let isLimit = ["413 ", "414 ", "431 "].contains { limited.error.hasPrefix($0) }
+    let isLimit =
+        ["413 ", "414 ", "431 "].contains { limited.error.hasPrefix($0) }
         || limited.error.hasSuffix("chunk extension too long")
     guard isLimit, (lifted.rejectedAt ?? .max) >= cut else {
         return "small limits refused at \(cut) with \(limited.error); lifted limits: \(lifted.error)"
@@ -111,12 +114,13 @@ private func checkLimits(_ input: UnsafeRawBufferPointer, lifted: Trace) -> Stri
     return nil
 }
 
-private extension Trace {
+extension Trace {
     /// The error without details, for grouping disagreements.
-    var errorKind: String {
+    fileprivate var errorKind: String {
         guard rejectedAt != nil else { return "ok" }
         if llhttpErrno != 0 { return String(error.prefix { $0 != ":" }) }
-        return error.prefix(3) + "_" + String(error.split(separator: ":").last ?? "").split(separator: " ")
+        return error.prefix(3) + "_"
+            + String(error.split(separator: ":").last ?? "").split(separator: " ")
             .joined(separator: "_")
     }
 }
@@ -132,15 +136,21 @@ private func describe(_ trace: Trace) -> String {
     for timed in trace.events {
         switch timed.event {
         case .body(let offset):
-            if bodyStart == nil || offset != bodyEnd { flush(); bodyStart = offset }
+            if bodyStart == nil || offset != bodyEnd {
+                flush()
+                bodyStart = offset
+            }
             bodyEnd = offset + 1
         case .head(let head):
             flush()
-            parts.append("head@\(timed.at){\(escaped(head.method)) \(escaped(head.target)) \(head.major).\(head.minor) "
-                + "keepAlive=\(head.keepAlive) \(head.framing) [\(head.fields.map(\.description).joined(separator: "|"))]}")
+            parts.append(
+                "head@\(timed.at){\(escaped(head.method)) \(escaped(head.target)) \(head.major).\(head.minor) "
+                    + "keepAlive=\(head.keepAlive) \(head.framing) [\(head.fields.map(\.description).joined(separator: "|"))]}"
+            )
         case .end(let trailers):
             flush()
-            parts.append("end@\(timed.at)" + (trailers.isEmpty ? "" : "[\(trailers.map(\.description).joined(separator: "|"))]"))
+            parts.append(
+                "end@\(timed.at)" + (trailers.isEmpty ? "" : "[\(trailers.map(\.description).joined(separator: "|"))]"))
         }
     }
     flush()
@@ -168,8 +178,10 @@ private func save(_ input: UnsafeRawBufferPointer, as signature: String) {
 }
 
 private func printSummary() {
-    var lines = ["differential: \(statistics.inputs) inputs, \(statistics.agreed) agreed, "
-        + "\(statistics.limitCuts) cut short by small limits as they should be"]
+    var lines = [
+        "differential: \(statistics.inputs) inputs, \(statistics.agreed) agreed, "
+            + "\(statistics.limitCuts) cut short by small limits as they should be"
+    ]
     for (name, count) in statistics.hits.sorted(by: { $0.value > $1.value }) {
         lines.append("  \(count)\t\(name)")
     }

@@ -1,9 +1,9 @@
 // The RFC grammars the deliberate rules test inputs against, written from the RFCs rather than from
 // Loopwork's code, so that the rules check Loopwork instead of repeating it.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 private func isAlpha(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
@@ -85,7 +85,8 @@ private func isOriginForm(_ target: ArraySlice<UInt8>) -> Bool {
 /// The authority of an absolute-form target `scheme "://" authority ...`, nil for any other form.
 func absoluteAuthority(_ target: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
     guard let first = target.first, isAlpha(first),
-        let colon = target.firstIndex(where: { !(isAlpha($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E) }),
+        let colon = target.firstIndex(where: { !(isAlpha($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E) }
+        ),
         target[colon...].starts(with: Array("://".utf8))
     else { return nil }
     let start = colon + 3
@@ -147,27 +148,50 @@ struct ChunkLine: Sendable {
             let isSpace = byte == 0x20 || byte == 0x09
             switch step {
             case .start, .spaceBeforeSemicolon, .afterValue, .spaceAfterValue:
-                if byte == 0x3B { step = .beforeName }
-                else if isSpace { step = step == .afterValue ? .spaceAfterValue : step == .start ? .spaceBeforeSemicolon : step }
-                else { return .invalid }
+                if byte == 0x3B {
+                    step = .beforeName
+                } else if isSpace {
+                    step = step == .afterValue ? .spaceAfterValue : step == .start ? .spaceBeforeSemicolon : step
+                } else {
+                    return .invalid
+                }
             case .beforeName:
                 if isTchar(byte) { step = .name } else if !isSpace { return .invalid }
             case .name, .afterName:
-                if byte == 0x3B { step = .beforeName }
-                else if byte == 0x3D { step = .beforeValue }
-                else if isSpace { step = .afterName }
-                else if !(step == .name && isTchar(byte)) { return .invalid }
+                if byte == 0x3B {
+                    step = .beforeName
+                } else if byte == 0x3D {
+                    step = .beforeValue
+                } else if isSpace {
+                    step = .afterName
+                } else if !(step == .name && isTchar(byte)) {
+                    return .invalid
+                }
             case .beforeValue:
-                if byte == 0x22 { step = .quoted } else if isTchar(byte) { step = .token } else if !isSpace { return .invalid }
+                if byte == 0x22 {
+                    step = .quoted
+                } else if isTchar(byte) {
+                    step = .token
+                } else if !isSpace {
+                    return .invalid
+                }
             case .token:
-                if byte == 0x3B { step = .beforeName }
-                else if isSpace { step = .spaceAfterValue }
-                else if !isTchar(byte) { return .invalid }
+                if byte == 0x3B {
+                    step = .beforeName
+                } else if isSpace {
+                    step = .spaceAfterValue
+                } else if !isTchar(byte) {
+                    return .invalid
+                }
             case .quoted:
                 // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-                if byte == 0x22 { step = .afterValue }
-                else if byte == 0x5C { step = .escaped }
-                else if !(isSpace || byte == 0x21 || (byte >= 0x23 && byte != 0x7F)) { return .invalid }
+                if byte == 0x22 {
+                    step = .afterValue
+                } else if byte == 0x5C {
+                    step = .escaped
+                } else if !(isSpace || byte == 0x21 || (byte >= 0x23 && byte != 0x7F)) {
+                    return .invalid
+                }
             case .escaped:
                 guard isSpace || (byte >= 0x21 && byte != 0x7F) else { return .invalid }
                 step = .quoted

@@ -67,8 +67,10 @@ struct Rule: Sendable {
 let deliberateRules: [Rule] = [
     // llhttp knows a fixed table of methods and refuses any other token; Loopwork takes every
     // token and leaves unknown methods to the application (501 there).
-    Rule(name: "method outside llhttp's table",
-         rfc: "RFC 9110 §9.1: method = token; the set is extensible (§16.1)") { c in
+    Rule(
+        name: "method outside llhttp's table",
+        rfc: "RFC 9110 §9.1: method = token; the set is extensible (§16.1)"
+    ) { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidMethod,
             let method = c.loopwork.head(c.message)?.head.method
         else { return false }
@@ -76,34 +78,42 @@ let deliberateRules: [Rule] = [
     },
     // llhttp also parses HTTP/0.9 (no version at all), HTTP/2.0 and RTSP/1.0 request lines; Loopwork
     // answers 505 to any version but 1.0 and 1.1 and 400 to anything that is not HTTP-version.
-    Rule(name: "HTTP version other than HTTP/1.0 and HTTP/1.1",
-         rfc: "RFC 9112 §2.3: HTTP-version = HTTP-name \"/\" DIGIT \".\" DIGIT, HTTP-name = %s\"HTTP\"; "
-            + "RFC 9110 §15.6.6 (505)") { c in
+    Rule(
+        name: "HTTP version other than HTTP/1.0 and HTTP/1.1",
+        rfc: "RFC 9112 §2.3: HTTP-version = HTTP-name \"/\" DIGIT \".\" DIGIT, HTTP-name = %s\"HTTP\"; "
+            + "RFC 9110 §15.6.6 (505)"
+    ) { c in
         guard c.kind == .loopworkRejects, let head = c.llhttp.head(c.message)?.head else { return false }
         let name = c.message < c.llhttp.protocols.count ? c.llhttp.protocols[c.message] : []
         return head.major != 1 || head.minor > 1 || name != Array("HTTP".utf8)
     },
     // llhttp does not look at Host. Loopwork refuses an HTTP/1.1 request without one, any request
     // with two, and a Host whose value is not uri-host [ ":" port ].
-    Rule(name: "missing, repeated or invalid Host",
-         rfc: "RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request without Host, with more than one, "
-            + "or with an invalid value; RFC 9110 §7.2: Host = uri-host [ \":\" port ] (RFC 3986 §3.2.2-3)") { c in
+    Rule(
+        name: "missing, repeated or invalid Host",
+        rfc: "RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request without Host, with more than one, "
+            + "or with an invalid value; RFC 9110 §7.2: Host = uri-host [ \":\" port ] (RFC 3986 §3.2.2-3)"
+    ) { c in
         guard c.kind == .loopworkRejects, let head = c.acceptedHead else { return false }
         let hosts = head.values("host")
         return (hosts.isEmpty && head.minor == 1) || hosts.count > 1 || hosts.contains { !isValidHost($0[...]) }
     },
     // Loopwork accepts only the four forms of RFC 9112 §3.2, each where it belongs; llhttp accepts
     // e.g. `GET *`, an origin-form target for CONNECT or `scheme:///path`.
-    Rule(name: "request-target not in the form its method allows",
-         rfc: "RFC 9112 §3.2 (no fragment), §3.2.1-4: authority-form only for CONNECT, asterisk-form only for "
-            + "OPTIONS; RFC 9110 §4.2.1: an http(s) URI has a non-empty authority") { c in
+    Rule(
+        name: "request-target not in the form its method allows",
+        rfc: "RFC 9112 §3.2 (no fragment), §3.2.1-4: authority-form only for CONNECT, asterisk-form only for "
+            + "OPTIONS; RFC 9110 §4.2.1: an http(s) URI has a non-empty authority"
+    ) { c in
         guard c.kind == .loopworkRejects, let head = c.acceptedHead else { return false }
         return !isValidTarget(head.target, method: head.method)
     },
     // llhttp takes runs of spaces between the parts of the request line; Loopwork wants one SP each.
-    Rule(name: "request line not separated by single spaces",
-         rfc: "RFC 9112 §3: request-line = method SP request-target SP HTTP-version; lenient whitespace parsing "
-            + "is a MAY that invites request smuggling") { c in
+    Rule(
+        name: "request line not separated by single spaces",
+        rfc: "RFC 9112 §3: request-line = method SP request-target SP HTTP-version; lenient whitespace parsing "
+            + "is a MAY that invites request smuggling"
+    ) { c in
         guard c.kind == .loopworkRejects else { return false }
         let head = c.headBytes.drop { $0 == 0x0D || $0 == 0x0A }
         let line = head.prefix { $0 != 0x0D && $0 != 0x0A }
@@ -111,8 +121,10 @@ let deliberateRules: [Rule] = [
     },
     // llhttp's URL parser is stricter than RFC 3986 in places: a scheme of letters only, for one.
     // Loopwork takes any target that is valid for its method, and any scheme the grammar allows.
-    Rule(name: "valid request-target or scheme that llhttp refuses",
-         rfc: "RFC 9112 §3.2; RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" )") { c in
+    Rule(
+        name: "valid request-target or scheme that llhttp refuses",
+        rfc: "RFC 9112 §3.2; RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / \"+\" / \"-\" / \".\" )"
+    ) { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidURL,
             let head = c.loopwork.head(c.message)?.head
         else { return false }
@@ -124,24 +136,34 @@ let deliberateRules: [Rule] = [
         return head.target[..<colon].contains { !isAlphaByte($0) } && c.llhttp.error.contains("schema")
     },
     // llhttp does not recognise chunked with HTAB after it (OWS), and then refuses the request.
-    Rule(name: "chunked followed by OWS",
-         rfc: "RFC 9110 §5.5: a field value excludes leading and trailing OWS (SP / HTAB)") { c in
+    Rule(
+        name: "chunked followed by OWS",
+        rfc: "RFC 9110 §5.5: a field value excludes leading and trailing OWS (SP / HTAB)"
+    ) { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidTransferEncoding,
             let head = c.loopwork.head(c.message)?.head
         else { return false }
-        return head.values("transfer-encoding").flatMap(listMembers).map { $0.map(asciiLower) } == [Array("chunked".utf8)]
+        return head.values("transfer-encoding").flatMap(listMembers).map { $0.map(asciiLower) } == [
+            Array("chunked".utf8)
+        ]
     },
     // llhttp refuses HTAB after a Content-Length's digits (it allows only SP); Loopwork trims both.
-    Rule(name: "Content-Length followed by OWS",
-         rfc: "RFC 9110 §5.5 and RFC 9112 §5.1: a field value excludes leading and trailing OWS (SP / HTAB)") { c in
+    Rule(
+        name: "Content-Length followed by OWS",
+        rfc: "RFC 9110 §5.5 and RFC 9112 §5.1: a field value excludes leading and trailing OWS (SP / HTAB)"
+    ) { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.invalidContentLength,
             let lengths = c.loopwork.head(c.message)?.head.values("content-length"), !lengths.isEmpty
         else { return false }
-        return lengths.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
+        return lengths.allSatisfy {
+            !$0.isEmpty && $0.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
     },
     // Loopwork answers 417 to an expectation it does not support; llhttp ignores Expect.
-    Rule(name: "expectation other than 100-continue",
-         rfc: "RFC 9110 §10.1.1: a server that receives an Expect member other than 100-continue MAY answer 417") { c in
+    Rule(
+        name: "expectation other than 100-continue",
+        rfc: "RFC 9110 §10.1.1: a server that receives an Expect member other than 100-continue MAY answer 417"
+    ) { c in
         guard c.kind == .loopworkRejects, let head = c.acceptedHead, head.major == 1, head.minor == 1 else {
             return false
         }
@@ -151,26 +173,32 @@ let deliberateRules: [Rule] = [
     },
     // llhttp frames any coding list that ends in chunked as chunked; Loopwork decodes chunked only,
     // once, and refuses Transfer-Encoding in HTTP/1.0.
-    Rule(name: "Transfer-Encoding other than one chunked, or in HTTP/1.0",
-         rfc: "RFC 9112 §6.1: a server SHOULD answer 501 to a transfer coding it does not understand; chunked is "
+    Rule(
+        name: "Transfer-Encoding other than one chunked, or in HTTP/1.0",
+        rfc: "RFC 9112 §6.1: a server SHOULD answer 501 to a transfer coding it does not understand; chunked is "
             + "applied at most once; Transfer-Encoding in HTTP/1.0 means faulty framing; §6.3 (4): a request whose "
-            + "Transfer-Encoding (even empty) does not end in chunked MUST get 400") { c in
+            + "Transfer-Encoding (even empty) does not end in chunked MUST get 400"
+    ) { c in
         guard c.kind == .loopworkRejects, let head = c.acceptedHead else { return false }
         let fields = head.values("transfer-encoding")
         let codings = fields.flatMap(listMembers).map { $0.map(asciiLower) }
         return !fields.isEmpty && (head.minor == 0 || codings != [Array("chunked".utf8)])
     },
     // Loopwork refuses obs-fold in a request.
-    Rule(name: "obs-fold",
-         rfc: "RFC 9112 §5.2: a server MUST reject obs-fold in a request with 400 or replace it with SP") { c in
+    Rule(
+        name: "obs-fold",
+        rfc: "RFC 9112 §5.2: a server MUST reject obs-fold in a request with 400 or replace it with SP"
+    ) { c in
         guard c.kind == .loopworkRejects else { return false }
         let head = c.headBytes.drop { $0 == 0x0D || $0 == 0x0A }
         guard let lineEnd = head.firstIndex(of: 0x0A) else { return false }
         return zip(head[lineEnd...], head[(lineEnd + 1)...]).contains { $0 == 0x0A && ($1 == 0x20 || $1 == 0x09) }
     },
     // llhttp keeps an HTTP/1.0 connection open when Connection has keep-alive, even beside close.
-    Rule(name: "HTTP/1.0 with both keep-alive and close",
-         rfc: "RFC 9112 §9.3: with the close option the connection does not persist; §9.6") { c in
+    Rule(
+        name: "HTTP/1.0 with both keep-alive and close",
+        rfc: "RFC 9112 §9.3: with the close option the connection does not persist; §9.6"
+    ) { c in
         guard c.kind == .head, c.disagreement.detail == "keep-alive", let head = c.loopwork.head(c.message)?.head,
             head.major == 1, head.minor == 0
         else { return false }
@@ -179,22 +207,27 @@ let deliberateRules: [Rule] = [
     },
     // Loopwork skips CRLF pairs before a request line but refuses a lone LF or CR there; llhttp skips
     // either byte alone.
-    Rule(name: "bare LF or CR before a request line",
-         rfc: "RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) before the request-line; a "
-            + "recipient MAY (not must) take a lone LF as a line terminator") { c in
+    Rule(
+        name: "bare LF or CR before a request line",
+        rfc: "RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) before the request-line; a "
+            + "recipient MAY (not must) take a lone LF as a line terminator"
+    ) { c in
         guard c.kind == .loopworkRejects else { return false }
         let start = c.message == 0 ? 0 : (c.llhttp.end(c.message - 1)?.at ?? c.at) + 1
         guard start < c.input.count else { return false }
         let gap = c.input[start...].prefix { $0 == 0x0D || $0 == 0x0A }
-        return gap.count % 2 == 1 || stride(from: gap.startIndex, to: gap.endIndex, by: 2).contains { index in
-            gap[index] != 0x0D || gap[index + 1] != 0x0A
-        }
+        return gap.count % 2 == 1
+            || stride(from: gap.startIndex, to: gap.endIndex, by: 2).contains { index in
+                gap[index] != 0x0D || gap[index + 1] != 0x0A
+            }
     },
     // llhttp (strict) refuses a second Content-Length even with the same value; Loopwork takes
     // repeated values of the same decimal number (`3` and `03` too) as one.
-    Rule(name: "repeated identical Content-Length",
-         rfc: "RFC 9110 §8.6: a recipient MAY replace a list of Content-Length values that are all the same decimal "
-            + "value by one; §5.3: repeated field lines are one list") { c in
+    Rule(
+        name: "repeated identical Content-Length",
+        rfc: "RFC 9110 §8.6: a recipient MAY replace a list of Content-Length values that are all the same decimal "
+            + "value by one; §5.3: repeated field lines are one list"
+    ) { c in
         guard c.kind == .llhttpRejects, c.llhttp.llhttpErrno == LLHTTPErrno.unexpectedContentLength,
             let lengths = c.loopwork.head(c.message)?.head.values("content-length")
         else { return false }
@@ -204,9 +237,11 @@ let deliberateRules: [Rule] = [
     // Neither parser serves a request after one that ends the connection; llhttp fails on the
     // bytes that follow, Loopwork parses them but the connection stops dispatching (HTTPConnection's
     // acceptingRequests) and closes after the answer.
-    Rule(name: "bytes after a request that ends the connection",
-         rfc: "RFC 9112 §9.6: a server that receives close MUST NOT process further requests on that connection; "
-            + "§9.3: HTTP/1.0 persists only with keep-alive") { c in
+    Rule(
+        name: "bytes after a request that ends the connection",
+        rfc: "RFC 9112 §9.6: a server that receives close MUST NOT process further requests on that connection; "
+            + "§9.3: HTTP/1.0 persists only with keep-alive"
+    ) { c in
         (0..<c.message).contains { index in
             c.llhttp.head(index)?.head.keepAlive == false && c.loopwork.head(index)?.head.keepAlive == false
         }
@@ -214,17 +249,21 @@ let deliberateRules: [Rule] = [
     // llhttp stops parsing HTTP after CONNECT or an Upgrade with `Connection: upgrade`, as a proxy
     // or a server that switches would. Loopwork implements neither: it surfaces Upgrade and answers
     // both as requests, so what follows on the connection is the next request.
-    Rule(name: "CONNECT and Upgrade go on as HTTP",
-         rfc: "RFC 9110 §7.8: a server MAY ignore Upgrade and keep the protocol; §9.3.6: a CONNECT request has no "
-            + "content, a server that does not tunnel answers it as any request") { c in
+    Rule(
+        name: "CONNECT and Upgrade go on as HTTP",
+        rfc: "RFC 9110 §7.8: a server MAY ignore Upgrade and keep the protocol; §9.3.6: a CONNECT request has no "
+            + "content, a server that does not tunnel answers it as any request"
+    ) { c in
         guard c.kind == .boundary, let upgradedAt = c.llhttp.upgradedAt else { return false }
         return c.message >= c.llhttp.messagesEnded(before: upgradedAt + 1) - 1
     },
     // Loopwork drops the trailer fields that may not be trailers and keeps the rest; llhttp reports
     // every trailer, and fails on a Content-Length there as if it framed the body.
-    Rule(name: "forbidden trailer fields dropped",
-         rfc: "RFC 9110 §6.5.1: framing, routing, authentication, request modifiers and content handling fields "
-            + "are not allowed in trailers; §6.5.2: a recipient may discard trailers it cannot merge safely") { c in
+    Rule(
+        name: "forbidden trailer fields dropped",
+        rfc: "RFC 9110 §6.5.1: framing, routing, authentication, request modifiers and content handling fields "
+            + "are not allowed in trailers; §6.5.2: a recipient may discard trailers it cannot merge safely"
+    ) { c in
         if c.kind == .llhttpRejects {
             guard let lastChunk = c.llhttp.chunkSizes.last(where: { $0.message == c.message && $0.size == 0 }),
                 c.at > lastChunk.at, c.at < c.input.count
@@ -240,24 +279,30 @@ let deliberateRules: [Rule] = [
         return theirs.filter { !forbiddenTrailerNames.contains($0.name.map(asciiLower)) } == ours
     },
     // Loopwork holds chunk extensions to their grammar; llhttp lets some invalid ones through (`2;a=`).
-    Rule(name: "chunk extension outside its grammar",
-         rfc: "RFC 9112 §7.1.1: chunk-ext = *( BWS \";\" BWS chunk-ext-name [ BWS \"=\" BWS chunk-ext-val ] ), "
-            + "name = token, val = token / quoted-string") { c in
+    Rule(
+        name: "chunk extension outside its grammar",
+        rfc: "RFC 9112 §7.1.1: chunk-ext = *( BWS \";\" BWS chunk-ext-name [ BWS \"=\" BWS chunk-ext-val ] ), "
+            + "name = token, val = token / quoted-string"
+    ) { c in
         guard c.kind == .loopworkRejects, let line = c.chunkLine else { return false }
         return line.extensionState == .invalid
     },
     // llhttp (strict) refuses whitespace around `;` and `=` in a chunk extension, which the grammar
     // allows as BWS; Loopwork accepts it.
-    Rule(name: "BWS in a chunk extension",
-         rfc: "RFC 9112 §7.1.1: BWS before \";\", the name, \"=\" and the value is part of chunk-ext") { c in
+    Rule(
+        name: "BWS in a chunk extension",
+        rfc: "RFC 9112 §7.1.1: BWS before \";\", the name, \"=\" and the value is part of chunk-ext"
+    ) { c in
         guard c.kind == .llhttpRejects, let line = c.chunkLine, line.extensionState != .invalid else { return false }
         return line.extensionBytes.contains { $0 == 0x20 || $0 == 0x09 }
     },
     // Loopwork refuses lengths it cannot hold in an Int (413 for a Content-Length, 400 for a chunk
     // size); llhttp counts up to UInt64.max.
-    Rule(name: "length beyond Int",
-         rfc: "RFC 9112 §6.3, §7.1: a recipient MUST anticipate large numerals and prevent overflow; RFC 9110 §15.5.14 "
-            + "(413)") { c in
+    Rule(
+        name: "length beyond Int",
+        rfc: "RFC 9112 §6.3, §7.1: a recipient MUST anticipate large numerals and prevent overflow; RFC 9110 §15.5.14 "
+            + "(413)"
+    ) { c in
         guard c.kind == .loopworkRejects else { return false }
         if case .length(let length)? = c.llhttp.head(c.message)?.head.framing, length > UInt64(Int.max / 10) {
             return true
@@ -283,19 +328,21 @@ enum LLHTTPErrno {
 }
 
 /// llhttp's method table (HTTP_ALL_METHOD_MAP in llhttp.h).
-let llhttpMethods: Set<[UInt8]> = Set([
-    "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE",
-    "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY",
-    "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK",
-    "UNLINK", "SOURCE", "PRI", "DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER",
-    "SET_PARAMETER", "REDIRECT", "RECORD", "FLUSH", "QUERY",
-].map { Array($0.utf8) })
+let llhttpMethods: Set<[UInt8]> = Set(
+    [
+        "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE",
+        "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY",
+        "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK",
+        "UNLINK", "SOURCE", "PRI", "DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER",
+        "SET_PARAMETER", "REDIRECT", "RECORD", "FLUSH", "QUERY",
+    ].map { Array($0.utf8) })
 
 /// RFC 9110 §6.5.1's fields that may not be trailers, as this target reads it (kept apart from the
 /// codec's own list on purpose: the two are compared, not shared).
-let forbiddenTrailerNames: Set<[UInt8]> = Set([
-    "content-length", "transfer-encoding", "trailer", "te", "connection", "keep-alive", "upgrade", "host",
-    "max-forwards", "expect", "cache-control", "range", "if-match", "if-none-match", "if-modified-since",
-    "if-unmodified-since", "if-range", "authorization", "proxy-authorization", "cookie", "set-cookie",
-    "content-type", "content-encoding", "content-range",
-].map { Array($0.utf8) })
+let forbiddenTrailerNames: Set<[UInt8]> = Set(
+    [
+        "content-length", "transfer-encoding", "trailer", "te", "connection", "keep-alive", "upgrade", "host",
+        "max-forwards", "expect", "cache-control", "range", "if-match", "if-none-match", "if-modified-since",
+        "if-unmodified-since", "if-range", "authorization", "proxy-authorization", "cookie", "set-cookie",
+        "content-type", "content-encoding", "content-range",
+    ].map { Array($0.utf8) })

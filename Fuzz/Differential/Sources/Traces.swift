@@ -152,11 +152,12 @@ private func fieldList(_ fields: HTTPFields) -> [Field] {
 
 extension Head {
     init(_ head: HTTPRequestHead) {
-        let framing: Framing = switch head.framing {
-        case .none: .none
-        case .contentLength(let length): .length(UInt64(length))
-        case .chunked: .chunked
-        }
+        let framing: Framing =
+            switch head.framing {
+            case .none: .none
+            case .contentLength(let length): .length(UInt64(length))
+            case .chunked: .chunked
+            }
         self.init(
             method: Array(head.request.method.rawValue.utf8), target: Array(head.target.utf8),
             major: head.version.major, minor: head.version.minor, fields: fieldList(head.request.headerFields),
@@ -173,7 +174,11 @@ private let contentLengthFlag: UInt16 = 0x20
 func llhttpTrace(_ input: UnsafeRawBufferPointer) -> Trace {
     let raw = llt_run(input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count)
     var trace = Trace()
-    var method: [UInt8] = [], target: [UInt8] = [], name: [UInt8] = [], value: [UInt8] = [], protocolName: [UInt8] = []
+    var method: [UInt8] = []
+    var target: [UInt8] = []
+    var name: [UInt8] = []
+    var value: [UInt8] = []
+    var protocolName: [UInt8] = []
     var fields: [Field] = []
     var inTrailers = false
     var message = 0
@@ -197,10 +202,13 @@ func llhttpTrace(_ input: UnsafeRawBufferPointer) -> Trace {
             name = []
             value = []
         case LLT_HEADERS_DONE:
-            let framing: Framing = event.flags & chunkedFlag != 0 ? .chunked
+            let framing: Framing =
+                event.flags & chunkedFlag != 0
+                ? .chunked
                 : event.flags & contentLengthFlag != 0 ? .length(event.value) : .none
-            let head = Head(method: method, target: target, major: Int(event.major), minor: Int(event.minor),
-                            fields: fields, keepAlive: event.keep_alive != 0, framing: framing)
+            let head = Head(
+                method: method, target: target, major: Int(event.major), minor: Int(event.minor),
+                fields: fields, keepAlive: event.keep_alive != 0, framing: framing)
             trace.events.append(Timed(at: at, event: .head(head)))
             trace.protocols.append(protocolName)
             protocolName = []
@@ -229,7 +237,8 @@ func llhttpTrace(_ input: UnsafeRawBufferPointer) -> Trace {
     if raw.error != 0 {
         trace.rejectedAt = Int(raw.error_at)
         trace.llhttpErrno = raw.error
-        trace.error = "\(raw.error_name.map { String(cString: $0) } ?? "?"): \(raw.error_reason.map { String(cString: $0) } ?? "")"
+        trace.error =
+            "\(raw.error_name.map { String(cString: $0) } ?? "?"): \(raw.error_reason.map { String(cString: $0) } ?? "")"
     }
     if raw.upgraded != 0 { trace.upgradedAt = Int(raw.upgraded_at) }
     return trace

@@ -1,5 +1,5 @@
-import LoopworkUV
 public import Logging
+import LoopworkUV
 
 /// A Loopwork application: routes, middleware, services and how to serve them.
 ///

@@ -118,8 +118,10 @@ public struct RequestLimits: Sendable, Equatable {
 
     /// Creates limits; the defaults (8 KiB request line, 16 KiB header section, 100 fields, 8 MiB body,
     /// 1 KiB chunk extension) are the codec's and suit a public API server.
-    public init(maxRequestLineLength: Int = 8 * 1024, maxHeaderSectionSize: Int = 16 * 1024,
-                maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024, maxChunkExtensionLength: Int = 1024) {
+    public init(
+        maxRequestLineLength: Int = 8 * 1024, maxHeaderSectionSize: Int = 16 * 1024,
+        maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024, maxChunkExtensionLength: Int = 1024
+    ) {
         parser = HTTPParserLimits(
             maxRequestLineLength: maxRequestLineLength, maxHeaderSectionSize: maxHeaderSectionSize,
             maxFieldCount: maxFieldCount, maxBodySize: maxBodySize, maxChunkExtensionLength: maxChunkExtensionLength)

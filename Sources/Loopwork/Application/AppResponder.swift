@@ -47,7 +47,9 @@ package struct AppResponder: Sendable {
         if case .methodNotAllowed(let allowed) = match {
             var fields = HTTPFields()
             fields[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-            throw HTTPError(.methodNotAllowed, detail: "method \(request.method.rawValue) not allowed for \(request.path)", headerFields: fields)
+            throw HTTPError(
+                .methodNotAllowed, detail: "method \(request.method.rawValue) not allowed for \(request.path)",
+                headerFields: fields)
         }
         throw HTTPError(.notFound, detail: "no route for \(request.path)")
     }
@@ -56,11 +58,13 @@ package struct AppResponder: Sendable {
     /// that does not reveal it.
     private static func response(for error: any Error, to request: Request, thrownBy source: String) -> Response {
         if let error = error as? HTTPError { return error.response }
-        request.context.logger.error("\(source) failed", metadata: [
-            "route": "\(request.context.route ?? request.path)",
-            "method": "\(request.method.rawValue)",
-            "error": "\(String(reflecting: error))",
-        ])
+        request.context.logger.error(
+            "\(source) failed",
+            metadata: [
+                "route": "\(request.context.route ?? request.path)",
+                "method": "\(request.method.rawValue)",
+                "error": "\(String(reflecting: error))",
+            ])
         return HTTPError(.internalServerError, detail: "Internal Server Error").response
     }
 

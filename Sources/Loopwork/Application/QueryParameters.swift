@@ -14,10 +14,11 @@ public struct QueryParameters: Sendable, Equatable {
         pairs = []
         for piece in query.split(separator: "&", omittingEmptySubsequences: true) {
             if let equals = piece.firstIndex(of: "=") {
-                pairs.append((
-                    name: PercentDecoding.decodeFormComponent(piece[..<equals]),
-                    value: PercentDecoding.decodeFormComponent(piece[piece.index(after: equals)...])
-                ))
+                pairs.append(
+                    (
+                        name: PercentDecoding.decodeFormComponent(piece[..<equals]),
+                        value: PercentDecoding.decodeFormComponent(piece[piece.index(after: equals)...])
+                    ))
             } else {
                 pairs.append((name: PercentDecoding.decodeFormComponent(piece), value: ""))
             }
@@ -105,9 +106,10 @@ enum PercentDecoding {
             if byte == UInt8(ascii: "+"), plusIsSpace {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"),
-                      let first = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex), first != utf8.endIndex,
-                      let second = utf8.index(first, offsetBy: 1, limitedBy: utf8.endIndex), second != utf8.endIndex,
-                      let high = ByteClass.hexValue(utf8[first]), let low = ByteClass.hexValue(utf8[second]) {
+                let first = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex), first != utf8.endIndex,
+                let second = utf8.index(first, offsetBy: 1, limitedBy: utf8.endIndex), second != utf8.endIndex,
+                let high = ByteClass.hexValue(utf8[first]), let low = ByteClass.hexValue(utf8[second])
+            {
                 bytes.append(high << 4 | low)
                 index = second
             } else {

@@ -1,5 +1,5 @@
-package import LoopworkUV
 public import Logging
+package import LoopworkUV
 
 /// Per-request state shared by the handler, its middleware and every dependency it declares.
 ///
@@ -38,7 +38,9 @@ public final class RequestContext: Sendable {
         var response: (delivered: Bool, bodyFailed: Bool)?
     }
 
-    package init(requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost, loop: EventLoop? = nil) {
+    package init(
+        requestID: String, logger: Logger, services: AppServices, host: any TaskExecutionHost, loop: EventLoop? = nil
+    ) {
         self.requestID = requestID
         self.baseLogger = logger
         self.services = services

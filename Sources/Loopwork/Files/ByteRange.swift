@@ -19,7 +19,8 @@ package enum ByteRangeSelection: Equatable, Sendable {
         let trimmed = value.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         let unit = Array("bytes=".utf8)
         guard trimmed.count > unit.count,
-              zip(trimmed.prefix(unit.count), unit).allSatisfy({ Self.lowercased($0) == $1 }) else {
+            zip(trimmed.prefix(unit.count), unit).allSatisfy({ Self.lowercased($0) == $1 })
+        else {
             self = .whole
             return
         }
@@ -79,7 +80,8 @@ package enum ByteRangeSelection: Equatable, Sendable {
     private static func trimmingWhitespace(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
         let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         guard let start = bytes.firstIndex(where: { !isSpace($0) }),
-              let end = bytes.lastIndex(where: { !isSpace($0) }) else { return bytes[bytes.endIndex...] }
+            let end = bytes.lastIndex(where: { !isSpace($0) })
+        else { return bytes[bytes.endIndex...] }
         return bytes[start...end]
     }
 }

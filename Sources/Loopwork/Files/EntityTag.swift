@@ -60,9 +60,13 @@ package struct EntityTag: Equatable, Sendable {
         let isWeak = bytes.starts(with: "W/".utf8)
         if isWeak { bytes = bytes.dropFirst(2) }
         guard bytes.first == UInt8(ascii: "\""),
-              let close = bytes.dropFirst().firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            let close = bytes.dropFirst().firstIndex(of: UInt8(ascii: "\""))
+        else { return nil }
         let opaque = bytes[bytes.index(after: bytes.startIndex)..<close]
-        return (EntityTag(opaque: String(decoding: opaque, as: UTF8.self), isWeak: isWeak), bytes[bytes.index(after: close)...])
+        return (
+            EntityTag(opaque: String(decoding: opaque, as: UTF8.self), isWeak: isWeak),
+            bytes[bytes.index(after: close)...]
+        )
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }

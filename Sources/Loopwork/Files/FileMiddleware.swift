@@ -53,7 +53,8 @@ public struct FileMiddleware: Middleware {
                 await file.close()
                 return try await next(request)
             }
-            return await FileResponse.respond(with: file, status: status, to: request, contentType: FileMediaType.forPath(target))
+            return await FileResponse.respond(
+                with: file, status: status, to: request, contentType: FileMediaType.forPath(target))
         }
         await file.close()
         guard asksForDirectory else {
@@ -65,12 +66,15 @@ public struct FileMiddleware: Middleware {
             return Response(status: .movedPermanently, headerFields: [.location: "./\(name)/\(query)"])
         }
         let index = target + "/index.html"
-        guard let (indexFile, indexStatus) = try await open(index, root: root, on: loop) else { return try await next(request) }
+        guard let (indexFile, indexStatus) = try await open(index, root: root, on: loop) else {
+            return try await next(request)
+        }
         guard indexStatus.isRegularFile else {
             await indexFile.close()
             return try await next(request)
         }
-        return await FileResponse.respond(with: indexFile, status: indexStatus, to: request, contentType: FileMediaType.forPath(index))
+        return await FileResponse.respond(
+            with: indexFile, status: indexStatus, to: request, contentType: FileMediaType.forPath(index))
     }
 
     /// The request path below the prefix (`""` or starting with `/`), or nil outside it.
@@ -90,7 +94,8 @@ public struct FileMiddleware: Middleware {
             let segment = PercentDecoding.decode(raw, plusIsSpace: false)
             let bytes = segment.utf8
             let isDots = bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8)
-            guard !isDots, !bytes.contains(where: { $0 == 0 || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }) else {
+            guard !isDots, !bytes.contains(where: { $0 == 0 || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") })
+            else {
                 throw HTTPError(.badRequest, detail: "invalid path")
             }
             return segment
@@ -128,7 +133,9 @@ public struct FileMiddleware: Middleware {
     /// client. Any other failure is the server's.
     private static func nothingToServe<T>(_ error: UVError) throws -> T? {
         if error.isNotFound { return nil }
-        if error.isPermissionDenied || error.name == "ELOOP" || error.name == "ENAMETOOLONG" { throw HTTPError(.notFound) }
+        if error.isPermissionDenied || error.name == "ELOOP" || error.name == "ENAMETOOLONG" {
+            throw HTTPError(.notFound)
+        }
         throw error
     }
 

@@ -14,7 +14,10 @@ package enum HTTPDate {
     /// (`Sun Nov  6 08:49:37 1994`). The weekday is not checked. Nil for anything else.
     package static func parse(_ value: String) -> Int64? {
         let tokens = value.split { $0 == " " || $0 == "," || $0 == "-" }
-        let day, month, year, time: Substring
+        let day: Substring
+        let month: Substring
+        let year: Substring
+        let time: Substring
         switch tokens.count {
         case 6 where tokens[5] == "GMT":
             (day, month, year, time) = (tokens[1], tokens[2], tokens[3], tokens[4])
@@ -25,12 +28,13 @@ package enum HTTPDate {
         }
         let clock = time.split(separator: ":", omittingEmptySubsequences: false)
         guard let monthIndex = months.firstIndex(where: { $0 == month }),
-              let dayNumber = number(day, digits: 1...2), (1...31).contains(dayNumber),
-              var yearNumber = number(year, digits: 2...4),
-              clock.count == 3,
-              let hour = number(clock[0], digits: 2...2), hour < 24,
-              let minute = number(clock[1], digits: 2...2), minute < 60,
-              let second = number(clock[2], digits: 2...2), second <= 60 else { return nil }
+            let dayNumber = number(day, digits: 1...2), (1...31).contains(dayNumber),
+            var yearNumber = number(year, digits: 2...4),
+            clock.count == 3,
+            let hour = number(clock[0], digits: 2...2), hour < 24,
+            let minute = number(clock[1], digits: 2...2), minute < 60,
+            let second = number(clock[2], digits: 2...2), second <= 60
+        else { return nil }
         if year.count == 2 {
             // RFC 850's two-digit years: the 1900s from 70 on, the 2000s below.
             yearNumber += yearNumber < 70 ? 2000 : 1900
@@ -41,7 +45,8 @@ package enum HTTPDate {
 
     private static func number(_ text: Substring, digits: ClosedRange<Int>) -> Int64? {
         guard digits.contains(text.utf8.count),
-              text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
         return Int64(text)
     }
 

@@ -36,8 +36,9 @@ extension Response {
             await file.close()
             throw HTTPError(.notFound)
         }
-        return await FileResponse.respond(with: file, status: status, to: request,
-                                          contentType: contentType ?? FileMediaType.forPath(path))
+        return await FileResponse.respond(
+            with: file, status: status, to: request,
+            contentType: contentType ?? FileMediaType.forPath(path))
     }
 }
 
@@ -45,7 +46,8 @@ extension Response {
 struct FileResponseError: Error, CustomStringConvertible {
     let description: String
 
-    static let noLoop = FileResponseError(description: "file responses need a request served by a Loopwork app (its context has no event loop)")
+    static let noLoop = FileResponseError(
+        description: "file responses need a request served by a Loopwork app (its context has no event loop)")
     static let fileShrank = FileResponseError(description: "the file got shorter while it was sent")
 }
 
@@ -61,7 +63,9 @@ enum FileResponse {
         return loop
     }
 
-    static func respond(with file: LoopFile, status: FileStatus, to request: Request, contentType: String) async -> Response {
+    static func respond(with file: LoopFile, status: FileStatus, to request: Request, contentType: String) async
+        -> Response
+    {
         let tag = EntityTag(file: status)
         let modified = status.modificationTime.components.seconds
         let validators: HTTPFields = [.eTag: tag.fieldValue, .lastModified: HTTPDate.format(modified)]
@@ -86,8 +90,9 @@ enum FileResponse {
                 bytes = range.lowerBound..<range.upperBound + 1
             case .unsatisfiable:
                 await file.close()
-                return Response(status: .rangeNotSatisfiable,
-                                headerFields: [.contentRange: "bytes */\(status.size)", .acceptRanges: "bytes"])
+                return Response(
+                    status: .rangeNotSatisfiable,
+                    headerFields: [.contentRange: "bytes */\(status.size)", .acceptRanges: "bytes"])
             }
         }
         return Response(status: responseStatus, headerFields: headerFields, body: body(of: file, bytes))
@@ -116,7 +121,8 @@ enum FileResponse {
             do {
                 var offset = bytes.lowerBound
                 while offset < bytes.upperBound {
-                    let piece = try await file.read(upTo: Int(min(Int64(chunkSize), bytes.upperBound - offset)), at: offset)
+                    let piece = try await file.read(
+                        upTo: Int(min(Int64(chunkSize), bytes.upperBound - offset)), at: offset)
                     guard !piece.isEmpty else { throw FileResponseError.fileShrank }
                     try await writer.write(piece)
                     offset += Int64(piece.count)

@@ -43,7 +43,8 @@ public struct JSONBody<Value: Decodable & Sendable>: RequestDependency {
 
     public static func resolve(from request: Request) async throws -> JSONBody<Value> {
         if let contentType = request.headerFields[.contentType],
-           !MediaType.isJSON(contentType) {
+            !MediaType.isJSON(contentType)
+        {
             throw HTTPError(.unsupportedMediaType, detail: "expected an application/json body, got '\(contentType)'")
         }
         let bytes = try await request.body.collect()
@@ -53,7 +54,9 @@ public struct JSONBody<Value: Decodable & Sendable>: RequestDependency {
         do {
             return JSONBody(value: try JSONCoding.decode(Value.self, from: bytes))
         } catch {
-            throw HTTPError(.unprocessableContent, detail: "invalid JSON body for \(Value.self): \(DecodingErrorText.describe(error))")
+            throw HTTPError(
+                .unprocessableContent,
+                detail: "invalid JSON body for \(Value.self): \(DecodingErrorText.describe(error))")
         }
     }
 }

@@ -1,9 +1,10 @@
 public import Logging
 import LoopworkUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A swift-log handler for servers: lines are formatted on the logging thread (an event loop, say)
@@ -36,14 +37,18 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     /// A handler writing to standard error.
-    public static func standardError(label: String,
-                                     metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) -> Self {
+    public static func standardError(
+        label: String,
+        metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+    ) -> Self {
         Self(label: label, writer: .standardError, metadataProvider: metadataProvider)
     }
 
     /// A handler writing to standard output.
-    public static func standardOutput(label: String,
-                                      metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) -> Self {
+    public static func standardOutput(
+        label: String,
+        metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+    ) -> Self {
         Self(label: label, writer: .standardOutput, metadataProvider: metadataProvider)
     }
 
@@ -51,7 +56,9 @@ public struct BufferedLogHandler: LogHandler {
     public static func flush() { LineWriter.flushAll() }
 
     /// Lines dropped because the writer had fallen behind (standard output and error together).
-    public static var droppedLines: Int { LineWriter.standardOutput.droppedLines + LineWriter.standardError.droppedLines }
+    public static var droppedLines: Int {
+        LineWriter.standardOutput.droppedLines + LineWriter.standardError.droppedLines
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

@@ -21,8 +21,10 @@ public struct CORSMiddleware: Middleware {
     public var maxAge: Int
 
     /// Creates the middleware.
-    public init(origins: AllowedOrigins, methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete],
-                allowedHeaders: [String] = ["Content-Type", "Authorization"], maxAge: Int = 600) {
+    public init(
+        origins: AllowedOrigins, methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete],
+        allowedHeaders: [String] = ["Content-Type", "Authorization"], maxAge: Int = 600
+    ) {
         self.origins = origins
         self.methods = methods
         self.allowedHeaders = allowedHeaders

@@ -1,5 +1,5 @@
-public import Logging
 import HTTPTypes
+public import Logging
 
 /// Logs one line per request: method, path, status and duration, with the request id.
 ///
@@ -21,10 +21,12 @@ public struct RequestLoggingMiddleware: Middleware {
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         // The request id goes with the line's own metadata: a request logger would copy the
         // handler and its metadata for this one line.
-        request.context.baseLogger.log(level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: [
-            "request-id": .string(request.context.requestID),
-            "duration-us": "\(micros)",
-        ])
+        request.context.baseLogger.log(
+            level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)",
+            metadata: [
+                "request-id": .string(request.context.requestID),
+                "duration-us": "\(micros)",
+            ])
         return response
     }
 }

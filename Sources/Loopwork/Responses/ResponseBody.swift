@@ -130,7 +130,8 @@ public struct ResponseBodyError: Error, Sendable, Equatable, CustomStringConvert
     public let message: String
 
     /// The client closed the connection (or it failed) before the body was complete.
-    public static let clientDisconnected = ResponseBodyError(message: "the client is gone; the response body cannot be sent")
+    public static let clientDisconnected = ResponseBodyError(
+        message: "the client is gone; the response body cannot be sent")
     /// A write came after ``ResponseBodyWriter/writeTrailers(_:)``.
     public static let writeAfterTrailers = ResponseBodyError(message: "a write after the trailers")
 

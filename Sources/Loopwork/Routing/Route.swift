@@ -32,7 +32,8 @@ struct RoutePattern: Sendable, Equatable {
         for piece in text.split(separator: "/", omittingEmptySubsequences: true) {
             if piece.hasPrefix("{") {
                 guard piece.hasSuffix("}"), piece.count > 2 else {
-                    throw AppConfigurationError("route '\(text)': malformed parameter segment '\(piece)'; write '{name}'")
+                    throw AppConfigurationError(
+                        "route '\(text)': malformed parameter segment '\(piece)'; write '{name}'")
                 }
                 let name = String(piece.dropFirst().dropLast())
                 guard names.insert(name).inserted else {
@@ -41,17 +42,20 @@ struct RoutePattern: Sendable, Equatable {
                 segments.append(.parameter(name))
             } else {
                 guard !piece.contains("{"), !piece.contains("}") else {
-                    throw AppConfigurationError("route '\(text)': braces must enclose a whole segment, as in '/users/{id}'")
+                    throw AppConfigurationError(
+                        "route '\(text)': braces must enclose a whole segment, as in '/users/{id}'")
                 }
                 segments.append(.literal(String(piece)))
             }
         }
-        self.text = "/" + segments.map { segment in
-            switch segment {
-            case .literal(let value): value
-            case .parameter(let name): "{\(name)}"
-            }
-        }.joined(separator: "/")
+        self.text =
+            "/"
+            + segments.map { segment in
+                switch segment {
+                case .literal(let value): value
+                case .parameter(let name): "{\(name)}"
+                }
+            }.joined(separator: "/")
         self.segments = segments
     }
 }

@@ -24,11 +24,6 @@ public protocol RouteRegistering: Sendable {
 public struct RouteRegistration: Sendable {
     let table: RouteTable
     let prefix: String
-
-    init(table: RouteTable, prefix: String) {
-        self.table = table
-        self.prefix = prefix
-    }
 }
 
 /// A set of routes under a common path prefix, such as `/api/v1`.
@@ -39,7 +34,8 @@ public struct RouteGroup: RouteRegistering {
 extension RouteRegistering {
     /// A group whose routes are registered under `prefix` (joined with `/`).
     public func group(_ prefix: String) -> RouteGroup {
-        RouteGroup(registration: RouteRegistration(table: registration.table, prefix: joinPaths(registration.prefix, prefix)))
+        RouteGroup(
+            registration: RouteRegistration(table: registration.table, prefix: joinPaths(registration.prefix, prefix)))
     }
 
     /// Registers `handler` for `method` and `path`; its result is answered with its
@@ -65,7 +61,8 @@ extension RouteRegistering {
         let check: @Sendable (DependencyEnvironment) throws -> Void = { environment in
             _ = (repeat try (each D).checkAvailability(in: environment))
         }
-        registration.table.add(method: method, path: joinPaths(registration.prefix, path), responder: responder, check: check)
+        registration.table.add(
+            method: method, path: joinPaths(registration.prefix, path), responder: responder, check: check)
     }
 }
 

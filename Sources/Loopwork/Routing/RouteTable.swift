@@ -1,5 +1,5 @@
-import LoopworkUV
 import HTTPTypes
+import LoopworkUV
 
 /// The app's routes while it is configured: registration may come from any thread, and errors
 /// are kept until the app starts, which then refuses to run with the first of them.
@@ -12,16 +12,22 @@ final class RouteTable: Sendable {
 
     private let state = Locked(State())
 
-    func add(method: HTTPRequest.Method, path: String,
-             responder: @escaping RouteResponder,
-             check: @escaping @Sendable (DependencyEnvironment) throws -> Void) {
+    func add(
+        method: HTTPRequest.Method, path: String,
+        responder: @escaping RouteResponder,
+        check: @escaping @Sendable (DependencyEnvironment) throws -> Void
+    ) {
         state.withLock { state in
             guard !state.frozen else {
-                state.errors.append(AppConfigurationError("route \(method.rawValue) \(path) was registered after the app started; register routes before run()"))
+                state.errors.append(
+                    AppConfigurationError(
+                        "route \(method.rawValue) \(path) was registered after the app started; register routes before run()"
+                    ))
                 return
             }
             do {
-                let route = Route(method: method, pattern: try RoutePattern(path), responder: responder, checkDependencies: check)
+                let route = Route(
+                    method: method, pattern: try RoutePattern(path), responder: responder, checkDependencies: check)
                 try state.router.add(route)
             } catch let error as AppConfigurationError {
                 state.errors.append(error)

@@ -46,7 +46,8 @@ struct Router: Sendable {
                 if let existing = node.parameter {
                     guard existing.name == name else {
                         throw AppConfigurationError(
-                            "route '\(route.pattern.text)': parameter '{\(name)}' conflicts with '{\(existing.name)}' registered at the same position")
+                            "route '\(route.pattern.text)': parameter '{\(name)}' conflicts with '{\(existing.name)}' registered at the same position"
+                        )
                     }
                     node = existing.node
                 } else {
@@ -73,7 +74,8 @@ struct Router: Sendable {
     func match(method: HTTPRequest.Method, path: String) -> Match {
         var parameters = PathParameters()
         guard let node = find(path[...], from: root, parameters: &parameters),
-              !node.routes.isEmpty else {
+            !node.routes.isEmpty
+        else {
             return .notFound
         }
         if let route = node.routes[method] {
@@ -97,7 +99,8 @@ struct Router: Sendable {
         let segment = path[start..<end]
         let rest = path[end...]
         if let literal = node.literals[String(segment)], let found = find(rest, from: literal, parameters: &parameters),
-           !found.routes.isEmpty {
+            !found.routes.isEmpty
+        {
             return found
         }
         if let (name, child) = node.parameter {

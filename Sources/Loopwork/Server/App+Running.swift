@@ -1,11 +1,12 @@
-public import ServiceLifecycle
-package import HTTPTypes
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
+package import HTTPTypes
 import Logging
 import LoopworkUV
+public import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A running app: where it listens, and how to stop it.
 public final class RunningApp: Sendable {

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import LoopworkHTTP
 import LoopworkUV
@@ -37,8 +38,9 @@ final class AppRuntime: Sendable {
             for index in 0..<workerCount {
                 let loop = try EventLoop(name: "loopwork-\(index)")
                 loops.append(loop)
-                let context = WorkerContext(index: index, loop: loop, responder: responder, configuration: configuration,
-                                            services: app.services, logger: app.logger, dateCache: dateCache)
+                let context = WorkerContext(
+                    index: index, loop: loop, responder: responder, configuration: configuration,
+                    services: app.services, logger: app.logger, dateCache: dateCache)
                 workers.append(WorkerServer(worker: context))
             }
             for service in app.services.all {
@@ -51,9 +53,11 @@ final class AppRuntime: Sendable {
                 for worker in workers {
                     port = try await worker.start(host: host, port: port)
                 }
-                app.logger.info("listening", metadata: [
-                    "address": "\(host):\(port)", "workers": "\(workerCount)",
-                ])
+                app.logger.info(
+                    "listening",
+                    metadata: [
+                        "address": "\(host):\(port)", "workers": "\(workerCount)",
+                    ])
             }
             return AppRuntime(app: app, loops: loops, workers: workers, port: port)
         } catch {
@@ -145,9 +149,11 @@ final class AppRuntime: Sendable {
         }
         timer.cancel()
         if !closed {
-            logger.warning("event loop still busy with blocking work past the shutdown deadline; it closes when that work returns", metadata: [
-                "worker": "\(index)",
-            ])
+            logger.warning(
+                "event loop still busy with blocking work past the shutdown deadline; it closes when that work returns",
+                metadata: [
+                    "worker": "\(index)"
+                ])
             _ = closing  // keeps closing in the background
         }
     }
@@ -167,11 +173,15 @@ final class AppRuntime: Sendable {
     /// milestone is reported once the body is complete.
     func respond(to head: HTTPRequest, body: [UInt8], maxResponseBytes: Int) async -> Response {
         let worker = workers[0].worker
-        let context = RequestContext(requestID: worker.nextRequestID(), logger: app.logger,
-                                     services: app.services, host: worker.host, loop: worker.loop)
-        let request = Request(head: head, body: RequestBody(storage: .bytes(body), limit: app.configuration.limits.maxBodySize,
-                                                           declaredLength: body.count),
-                              context: context)
+        let context = RequestContext(
+            requestID: worker.nextRequestID(), logger: app.logger,
+            services: app.services, host: worker.host, loop: worker.loop)
+        let request = Request(
+            head: head,
+            body: RequestBody(
+                storage: .bytes(body), limit: app.configuration.limits.maxBodySize,
+                declaredLength: body.count),
+            context: context)
         let responder = worker.responder
         return await Task(executorPreference: worker.loop.taskExecutor) {
             var response = await responder.respond(to: request)
@@ -188,9 +198,11 @@ final class AppRuntime: Sendable {
                 response.body = ResponseBody(bytes: try await response.body.collect(upTo: maxResponseBytes))
                 context.responseFinished(delivered: true)
             } catch {
-                context.logger.error("response body failed", metadata: [
-                    "route": "\(context.route ?? head.path ?? "-")", "error": "\(String(reflecting: error))",
-                ])
+                context.logger.error(
+                    "response body failed",
+                    metadata: [
+                        "route": "\(context.route ?? head.path ?? "-")", "error": "\(String(reflecting: error))",
+                    ])
                 context.responseFinished(delivered: false, bodyFailed: true)
                 response = HTTPError(.internalServerError, detail: "response body failed").response
             }
@@ -198,5 +210,3 @@ final class AppRuntime: Sendable {
         }.value
     }
 }
-
-import HTTPTypes

@@ -46,7 +46,8 @@ extension HTTPConnection {
     ) async {
         while true {
             guard await answer(consume next, responder: responder, connection: connection, loop: loop),
-                  let following = await park(on: connection) else { return }
+                let following = await park(on: connection)
+            else { return }
             next = following
         }
     }

@@ -20,17 +20,20 @@ extension HTTPConnection {
             // The body's fate decides the Connection field, so settle it before serializing.
             if !settleUnreadBody(exchange.body) { keepAlive = false }
             bytes.reserveCapacity(body.count + 256)
-            serializer.writeResponse(status: response.status, headerFields: response.headerFields, body: body,
-                                     version: exchange.version, keepAlive: keepAlive, isHeadRequest: exchange.isHead,
-                                     into: &bytes)
+            serializer.writeResponse(
+                status: response.status, headerFields: response.headerFields, body: body,
+                version: exchange.version, keepAlive: keepAlive, isHeadRequest: exchange.isHead,
+                into: &bytes)
         case .stream(let produce):
             let length = response.body.length
-            let framing: OutboundBody.Framing = length.map { .contentLength($0) }
+            let framing: OutboundBody.Framing =
+                length.map { .contentLength($0) }
                 ?? (exchange.version == .http1_0 ? .closeDelimited : .chunked)
             if framing == .closeDelimited { keepAlive = false }
-            serializer.writeHead(status: response.status, headerFields: response.headerFields,
-                                 bodyLength: length.map { .known($0) } ?? .chunked, version: exchange.version,
-                                 keepAlive: keepAlive, into: &bytes)
+            serializer.writeHead(
+                status: response.status, headerFields: response.headerFields,
+                bodyLength: length.map { .known($0) } ?? .chunked, version: exchange.version,
+                keepAlive: keepAlive, into: &bytes)
             let code = response.status.code
             if exchange.isHead || code < 200 || code == 204 || code == 304 {
                 // No body may follow: the producer never runs.
@@ -38,9 +41,10 @@ extension HTTPConnection {
             } else {
                 // A producer may still read the request body (a streamed echo), so its fate is
                 // settled when the stream ends.
-                stream = OutboundBody(framing: framing, produce: produce, context: exchange.context, loop: worker.loop,
-                                      serializer: serializer, highWaterMark: worker.configuration.writeHighWaterMark,
-                                      connection: self)
+                stream = OutboundBody(
+                    framing: framing, produce: produce, context: exchange.context, loop: worker.loop,
+                    serializer: serializer, highWaterMark: worker.configuration.writeHighWaterMark,
+                    connection: self)
             }
         }
         if responses.fill(exchange.sequence, bytes: bytes, stream: stream, closeAfter: !keepAlive) {

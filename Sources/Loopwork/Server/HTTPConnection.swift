@@ -76,8 +76,10 @@ final class HTTPConnection {
         var bodyBytes: [UInt8] = []
     }
 
-    init(id: Int, transport: any ConnectionTransport, worker: WorkerContext,
-         clock: @escaping () -> ContinuousClock.Instant = { .now }, onClosed: @escaping (Int) -> Void) {
+    init(
+        id: Int, transport: any ConnectionTransport, worker: WorkerContext,
+        clock: @escaping () -> ContinuousClock.Instant = { .now }, onClosed: @escaping (Int) -> Void
+    ) {
         self.id = id
         self.transport = transport
         self.worker = worker
@@ -121,7 +123,11 @@ final class HTTPConnection {
             reject(status: .badRequest, reason: "malformed request")
             return
         }
-        if parser.isIdle { headStartedAt = nil } else if parser.isInHead, headStartedAt == nil { headStartedAt = lastActivity }
+        if parser.isIdle {
+            headStartedAt = nil
+        } else if parser.isInHead, headStartedAt == nil {
+            headStartedAt = lastActivity
+        }
         applyBackpressure()
     }
 
@@ -142,9 +148,11 @@ final class HTTPConnection {
         case .end(_, let discarded):
             if !discarded.isEmpty {
                 // Fields RFC 9110 §6.5.1 keeps out of trailers: dropped, but a client sending them is worth seeing.
-                worker.logger.debug("discarded trailer fields", metadata: [
-                    "connection": "\(id)", "fields": "\(discarded.map(\.canonicalName).joined(separator: ", "))",
-                ])
+                worker.logger.debug(
+                    "discarded trailer fields",
+                    metadata: [
+                        "connection": "\(id)", "fields": "\(discarded.map(\.canonicalName).joined(separator: ", "))",
+                    ])
             }
             if let (body, _) = parsingBody {
                 body.finish()
@@ -160,11 +168,16 @@ final class HTTPConnection {
     private func begin(_ parsed: HTTPRequestHead) {
         let keepAlive = parsed.keepAlive && !worker.isShuttingDown
         if !keepAlive { acceptingRequests = false }
-        let requestID = parsed.request.headerFields[RequestIDMiddleware.field].flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 }
+        let requestID =
+            parsed.request.headerFields[RequestIDMiddleware.field].flatMap {
+                $0.isEmpty || $0.utf8.count > 128 ? nil : $0
+            }
             ?? worker.nextRequestID()
-        let context = RequestContext(requestID: requestID, logger: worker.logger, services: worker.services,
-                                     host: worker.host, loop: worker.loop)
-        let sequence = responses.append(.init(bytes: nil, context: context, closeAfter: !keepAlive, startedAt: lastActivity))
+        let context = RequestContext(
+            requestID: requestID, logger: worker.logger, services: worker.services,
+            host: worker.host, loop: worker.loop)
+        let sequence = responses.append(
+            .init(bytes: nil, context: context, closeAfter: !keepAlive, startedAt: lastActivity))
         pendingDispatch = PendingRequest(head: parsed, context: context, sequence: sequence, keepAlive: keepAlive)
     }
 
@@ -181,8 +194,9 @@ final class HTTPConnection {
             let declared = parsed.framing == .none ? 0 : parsed.framing.declaredLength
             body = RequestBody(storage: .bytes(pending.bodyBytes), limit: limit, declaredLength: declared)
         } else {
-            let stream = InboundBody(declaredLength: parsed.framing.declaredLength, expectsContinue: parsed.expectsContinue,
-                                     loop: worker.loop, delegate: self)
+            let stream = InboundBody(
+                declaredLength: parsed.framing.declaredLength, expectsContinue: parsed.expectsContinue,
+                loop: worker.loop, delegate: self)
             if !pending.bodyBytes.isEmpty { _ = pending.bodyBytes.withUnsafeBytes { stream.append($0) } }
             parsingBody = (stream, pending.sequence)
             responses.setRequestBody(stream, for: pending.sequence)
@@ -190,8 +204,9 @@ final class HTTPConnection {
             body = RequestBody(storage: .stream(stream), limit: limit, declaredLength: stream.declaredLength)
         }
         let request = Request(head: parsed.request, body: body, context: pending.context)
-        let exchange = Exchange(sequence: pending.sequence, version: parsed.version, keepAlive: pending.keepAlive,
-                                isHead: parsed.request.method == .head, context: pending.context, body: inbound)
+        let exchange = Exchange(
+            sequence: pending.sequence, version: parsed.version, keepAlive: pending.keepAlive,
+            isHead: parsed.request.method == .head, context: pending.context, body: inbound)
         run(Dispatch(request: request, exchange: exchange))
     }
 
@@ -251,12 +266,15 @@ final class HTTPConnection {
     func applyBackpressure() {
         guard !isClosed, acceptingRequests || parsingBody != nil else { return }
         let configuration = worker.configuration
-        var pause = acceptingRequests && (transport.pendingWriteBytes > configuration.writeHighWaterMark
-            || responses.count > Self.maxQueuedRequests)
+        var pause =
+            acceptingRequests
+            && (transport.pendingWriteBytes > configuration.writeHighWaterMark
+                || responses.count > Self.maxQueuedRequests)
         if let (body, _) = parsingBody {
             // Hysteresis: once paused for the body, read again only when a quarter is left.
             let buffered = body.bufferedBytes
-            let mark = readingPaused ? configuration.requestBodyHighWaterMark / 4 : configuration.requestBodyHighWaterMark
+            let mark =
+                readingPaused ? configuration.requestBodyHighWaterMark / 4 : configuration.requestBodyHighWaterMark
             if buffered > mark { pause = true }
         }
         if pause, !readingPaused {
@@ -322,9 +340,11 @@ final class HTTPConnection {
                 timeOut(sequence, requestID: slot.context?.requestID)
             } else if parsingBody != nil, !readingPaused, now - lastRead > configuration.idleTimeout {
                 // A handler waits for body bytes the client stopped sending.
-                worker.logger.info("request body stalled; closing the connection", metadata: [
-                    "connection": "\(id)", "request-id": "\(slot.context?.requestID ?? "-")",
-                ])
+                worker.logger.info(
+                    "request body stalled; closing the connection",
+                    metadata: [
+                        "connection": "\(id)", "request-id": "\(slot.context?.requestID ?? "-")",
+                    ])
                 close()
             }
             return
@@ -342,15 +362,17 @@ final class HTTPConnection {
     private func closingErrorResponse(_ status: HTTPResponse.Status, detail: String) -> [UInt8] {
         var bytes: [UInt8] = []
         let response = HTTPError(status, detail: detail).response
-        worker.serializer.writeResponse(status: response.status, headerFields: response.headerFields,
-                                        body: response.body.bytes ?? [], version: .http1_1, keepAlive: false,
-                                        isHeadRequest: false, into: &bytes)
+        worker.serializer.writeResponse(
+            status: response.status, headerFields: response.headerFields,
+            body: response.body.bytes ?? [], version: .http1_1, keepAlive: false,
+            isHeadRequest: false, into: &bytes)
         return bytes
     }
 
     private func timeOut(_ sequence: Int, requestID: String?) {
         let bytes = closingErrorResponse(.serviceUnavailable, detail: "request timed out")
-        worker.logger.warning("request timed out", metadata: ["connection": "\(id)", "request-id": "\(requestID ?? "-")"])
+        worker.logger.warning(
+            "request timed out", metadata: ["connection": "\(id)", "request-id": "\(requestID ?? "-")"])
         acceptingRequests = false
         // The handler still runs; its late answer finds the slot filled. The request's
         // milestones complete once, when this 503 is written.

@@ -94,7 +94,8 @@ struct ResponseQueue {
     /// or a streamed one; `nil` otherwise, leaving the queue as it was.
     mutating func takeSingleReady() -> Slot? {
         guard head < slots.count, slots[head].bytes != nil,
-              slots[head].stream != nil || head + 1 == slots.count || slots[head + 1].bytes == nil else { return nil }
+            slots[head].stream != nil || head + 1 == slots.count || slots[head + 1].bytes == nil
+        else { return nil }
         return takeFront()
     }
 

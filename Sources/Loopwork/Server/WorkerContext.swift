@@ -31,8 +31,10 @@ final class WorkerContext: Sendable {
         set { shuttingDown.store(newValue, ordering: .releasing) }
     }
 
-    init(index: Int, loop: EventLoop, responder: AppResponder, configuration: AppConfiguration,
-         services: AppServices, logger: Logger, dateCache: HTTPDateCache) {
+    init(
+        index: Int, loop: EventLoop, responder: AppResponder, configuration: AppConfiguration,
+        services: AppServices, logger: Logger, dateCache: HTTPDateCache
+    ) {
         self.index = index
         self.loop = loop
         self.responder = responder
@@ -77,7 +79,9 @@ final class WorkerContext: Sendable {
         }
     }
 
-    private static func appendBase36(_ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    private static func appendBase36(_ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int)
+        -> Int
+    {
         let digits: StaticString = "0123456789abcdefghijklmnopqrstuvwxyz"
         var end = start
         var rest = value

@@ -32,7 +32,8 @@ actor WorkerServer {
         let listener = try makeListener(host: host, port: port)
         self.listener = listener
         listenAddress = (host, listener.localPort)
-        sweepTimer = try worker.loop.scheduleTimer(after: .milliseconds(250), repeating: .milliseconds(250)) { [weak self] in
+        sweepTimer = try worker.loop.scheduleTimer(after: .milliseconds(250), repeating: .milliseconds(250)) {
+            [weak self] in
             self?.assumeIsolated { $0.sweep() }
         }
         return listener.localPort
@@ -60,15 +61,19 @@ actor WorkerServer {
         switch acceptErrors.acceptFailed() {
         case .report(let first):
             if first {
-                worker.logger.warning("accepting a connection failed", metadata: [
-                    "worker": "\(worker.index)", "error": "\(error)",
-                ])
+                worker.logger.warning(
+                    "accepting a connection failed",
+                    metadata: [
+                        "worker": "\(worker.index)", "error": "\(error)",
+                    ])
             }
         case .pause(let pause):
             // A lasting error: libuv would report it in a tight loop until the socket closes.
-            worker.logger.error("accepting connections keeps failing; the listener pauses", metadata: [
-                "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
-            ])
+            worker.logger.error(
+                "accepting connections keeps failing; the listener pauses",
+                metadata: [
+                    "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
+                ])
             listener.close()
             self.listener = nil
             scheduleRelisten(after: pause)
@@ -86,12 +91,15 @@ actor WorkerServer {
         guard listener == nil, !worker.isShuttingDown, let (host, port) = listenAddress else { return }
         do {
             listener = try makeListener(host: host, port: port)
-            worker.logger.info("listening again", metadata: ["worker": "\(worker.index)", "address": "\(host):\(port)"])
+            worker.logger.info(
+                "listening again", metadata: ["worker": "\(worker.index)", "address": "\(host):\(port)"])
         } catch {
             let pause = acceptErrors.relistenFailed()
-            worker.logger.error("listening again failed", metadata: [
-                "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
-            ])
+            worker.logger.error(
+                "listening again failed",
+                metadata: [
+                    "worker": "\(worker.index)", "error": "\(error)", "retry-in": "\(pause)",
+                ])
             scheduleRelisten(after: pause)
         }
     }
@@ -104,9 +112,11 @@ actor WorkerServer {
         guard connections.count < worker.configuration.maxConnectionsPerWorker else {
             if !atConnectionLimit {
                 atConnectionLimit = true
-                worker.logger.warning("connection limit reached; closing new connections until some end", metadata: [
-                    "worker": "\(worker.index)", "limit": "\(worker.configuration.maxConnectionsPerWorker)",
-                ])
+                worker.logger.warning(
+                    "connection limit reached; closing new connections until some end",
+                    metadata: [
+                        "worker": "\(worker.index)", "limit": "\(worker.configuration.maxConnectionsPerWorker)",
+                    ])
             }
             tcp.close()
             return
@@ -126,7 +136,9 @@ actor WorkerServer {
 
     func connectionClosed(_ id: Int) {
         connections[id] = nil
-        worker.logger.trace("connection closed", metadata: ["worker": "\(worker.index)", "connection": "\(id)", "open": "\(connections.count)"])
+        worker.logger.trace(
+            "connection closed",
+            metadata: ["worker": "\(worker.index)", "connection": "\(id)", "open": "\(connections.count)"])
         if atConnectionLimit, connections.count < worker.configuration.maxConnectionsPerWorker {
             atConnectionLimit = false
             worker.logger.info("accepting connections again", metadata: ["worker": "\(worker.index)"])
@@ -149,10 +161,12 @@ actor WorkerServer {
         listener?.close()
         listener = nil
         for connection in Array(connections.values) { connection.beginShutdown() }
-        worker.logger.debug("draining connections", metadata: ["worker": "\(worker.index)", "open": "\(connections.count)"])
+        worker.logger.debug(
+            "draining connections", metadata: ["worker": "\(worker.index)", "open": "\(connections.count)"])
         if !connections.isEmpty {
             let remaining = max(deadline - .now, .zero)
-            let window = try? worker.loop.scheduleTimer(after: min(worker.configuration.shutdownDrainWindow, remaining)) {
+            let window = try? worker.loop.scheduleTimer(after: min(worker.configuration.shutdownDrainWindow, remaining))
+            {
                 [weak self] in
                 self?.assumeIsolated { server in
                     for connection in Array(server.connections.values) { connection.closeIfIdle() }
@@ -174,9 +188,11 @@ actor WorkerServer {
             window?.cancel()
         }
         if !connections.isEmpty {
-            worker.logger.warning("closing connections still busy at the shutdown deadline", metadata: [
-                "worker": "\(worker.index)", "connections": "\(connections.count)",
-            ])
+            worker.logger.warning(
+                "closing connections still busy at the shutdown deadline",
+                metadata: [
+                    "worker": "\(worker.index)", "connections": "\(connections.count)",
+                ])
             for connection in Array(connections.values) { connection.close() }
         }
     }

@@ -120,7 +120,9 @@ final class InboundBody: Sendable {
         var bytes: [UInt8] = []
         // The declared length is only the client's word: reserve at most a little of it up front,
         // and let what actually arrives grow the array.
-        if let declaredLength, declaredLength <= limit { bytes.reserveCapacity(min(declaredLength, Self.maxReservation)) }
+        if let declaredLength, declaredLength <= limit {
+            bytes.reserveCapacity(min(declaredLength, Self.maxReservation))
+        }
         while let chunk = try await next(limit: limit) {
             bytes.append(contentsOf: chunk)
         }

@@ -46,8 +46,11 @@ final class OutboundBody: ResponseBodySink, @unchecked Sendable {
     private var outstandingWrites = 0
     private var writers: [CheckedContinuation<Void, any Error>] = []
 
-    init(framing: Framing, produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void, context: RequestContext,
-         loop: EventLoop, serializer: HTTPResponseSerializer, highWaterMark: Int, connection: any OutboundBodyConnection) {
+    init(
+        framing: Framing, produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void,
+        context: RequestContext,
+        loop: EventLoop, serializer: HTTPResponseSerializer, highWaterMark: Int, connection: any OutboundBodyConnection
+    ) {
         self.framing = framing
         self.produce = produce
         self.context = context
@@ -129,8 +132,9 @@ final class OutboundBody: ResponseBodySink, @unchecked Sendable {
             if error == nil { reportIfComplete() }
         }
         if framing == .chunked {
-            connection.writeBodyBytes(bytes, prefix: serializer.chunkHeader(count: bytes.count),
-                                      suffix: HTTPResponseSerializer.chunkTerminator, completion: completion)
+            connection.writeBodyBytes(
+                bytes, prefix: serializer.chunkHeader(count: bytes.count),
+                suffix: HTTPResponseSerializer.chunkTerminator, completion: completion)
         } else {
             connection.writeBodyBytes(bytes, prefix: [], suffix: [], completion: completion)
         }
@@ -184,16 +188,20 @@ final class OutboundBody: ResponseBodySink, @unchecked Sendable {
 
     private func producerFailed(_ error: any Error) {
         guard !clientGone, !reported else {
-            context.logger.debug("response body ended because the client is gone", metadata: [
-                "route": "\(context.route ?? "-")", "error": "\(String(reflecting: error))",
-            ])
+            context.logger.debug(
+                "response body ended because the client is gone",
+                metadata: [
+                    "route": "\(context.route ?? "-")", "error": "\(String(reflecting: error))",
+                ])
             return
         }
         producerEnded = true
         reported = true
-        context.logger.error("response body failed; closing the connection", metadata: [
-            "route": "\(context.route ?? "-")", "error": "\(String(reflecting: error))",
-        ])
+        context.logger.error(
+            "response body failed; closing the connection",
+            metadata: [
+                "route": "\(context.route ?? "-")", "error": "\(String(reflecting: error))",
+            ])
         context.responseFinished(delivered: false, bodyFailed: true)
         connection?.outboundBodyEnded(self, failed: true)
     }

@@ -58,7 +58,6 @@ public struct RequestBody: AsyncSequence, Sendable {
         RequestBody(storage: storage, limit: Swift.max(0, maxBytes), declaredLength: declaredLength)
     }
 
-
     /// Reads the whole body into memory.
     ///
     /// - Parameter maxBytes: The most bytes accepted; ``limit`` when `nil`.
@@ -125,11 +124,14 @@ public struct RequestBodyError: Error, Sendable, Equatable, CustomStringConverti
     public let message: String
 
     /// The client closed the connection (or it failed) before the body was complete.
-    public static let clientDisconnected = RequestBodyError(message: "the client closed the connection before the request body was complete")
+    public static let clientDisconnected = RequestBodyError(
+        message: "the client closed the connection before the request body was complete")
     /// The body was already read by another iterator.
-    public static let alreadyConsumed = RequestBodyError(message: "the request body stream was already read; collect it once and share the bytes")
+    public static let alreadyConsumed = RequestBodyError(
+        message: "the request body stream was already read; collect it once and share the bytes")
     /// The response was already sent, so the rest of the body was discarded.
-    public static let discarded = RequestBodyError(message: "the response was sent before the request body was read; the rest was discarded")
+    public static let discarded = RequestBodyError(
+        message: "the response was sent before the request body was read; the rest was discarded")
     /// The request was refused (malformed framing, the server shutting down) while its body arrived.
     public static let aborted = RequestBodyError(message: "the request was aborted while its body was read")
 

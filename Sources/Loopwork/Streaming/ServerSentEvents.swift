@@ -116,9 +116,11 @@ extension Response {
                 group.cancelAll()
             }
         }
-        return Response(status: .ok, headerFields: [
-            .contentType: "text/event-stream",
-            .cacheControl: "no-cache",
-        ], body: body)
+        return Response(
+            status: .ok,
+            headerFields: [
+                .contentType: "text/event-stream",
+                .cacheControl: "no-cache",
+            ], body: body)
     }
 }

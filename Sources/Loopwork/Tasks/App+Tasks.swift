@@ -11,11 +11,15 @@ extension App {
     ///   - maxConcurrentTasks: How many tasks may run at once; more wait in FIFO order, never
     ///     dropped. `nil` for no limit.
     ///   - metricsFactory: Where task metrics go; `nil` uses the global `MetricsSystem.factory`.
-    public func addTasks(config: TaskConfig = TaskConfig(), shutdownDeadline: Duration = .seconds(30),
-                         maxConcurrentTasks: Int? = nil, metricsFactory: (any MetricsFactory)? = nil) {
-        services.install(TaskSupervisor(defaults: config, shutdownDeadline: shutdownDeadline,
-                                        maxConcurrentTasks: maxConcurrentTasks,
-                                        metrics: TaskMetrics(factory: metricsFactory ?? MetricsSystem.factory)))
+    public func addTasks(
+        config: TaskConfig = TaskConfig(), shutdownDeadline: Duration = .seconds(30),
+        maxConcurrentTasks: Int? = nil, metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        services.install(
+            TaskSupervisor(
+                defaults: config, shutdownDeadline: shutdownDeadline,
+                maxConcurrentTasks: maxConcurrentTasks,
+                metrics: TaskMetrics(factory: metricsFactory ?? MetricsSystem.factory)))
     }
 }
 

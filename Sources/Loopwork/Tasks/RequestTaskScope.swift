@@ -9,8 +9,10 @@ struct RequestTaskScope: Sendable {
     let supervisor: TaskSupervisor
     let environment: TaskEnvironment
 
-    func schedule<Success: Sendable>(_ body: TaskBody, timing: TaskTiming, config: TaskConfig,
-                                     origin: TaskOrigin) -> ScheduledTask<Success> {
+    func schedule<Success: Sendable>(
+        _ body: TaskBody, timing: TaskTiming, config: TaskConfig,
+        origin: TaskOrigin
+    ) -> ScheduledTask<Success> {
         let effective = config.merged(over: supervisor.defaults)
         let task = TaskRecord(origin: origin, config: effective, timing: timing, body: body, environment: environment)
         supervisor.track(task)
@@ -170,10 +172,12 @@ extension TaskList {
         guard let environment = tasks.first?.environment else { return }
         // One line for all of them: discarding is the documented default, not an error, but it
         // must never be silent.
-        environment.logger.debug("discarded background tasks because \(reason)", metadata: [
-            "tasks": "\(tasks.map { "\($0.name) (\($0.timing))" }.joined(separator: ", "))",
-            "route": "\(environment.route ?? "-")",
-        ])
+        environment.logger.debug(
+            "discarded background tasks because \(reason)",
+            metadata: [
+                "tasks": "\(tasks.map { "\($0.name) (\($0.timing))" }.joined(separator: ", "))",
+                "route": "\(environment.route ?? "-")",
+            ])
         tasks.forEach { $0.discard() }
     }
 }

@@ -63,7 +63,9 @@ public struct TaskErrorHandler: Sendable {
     let handle: @Sendable (any ScheduledTaskProtocol, any Error) async throws -> Void
 
     /// Creates a handler from an async closure.
-    public init(_ handler: @escaping @Sendable (_ task: any ScheduledTaskProtocol, _ error: any Error) async throws -> Void) {
+    public init(
+        _ handler: @escaping @Sendable (_ task: any ScheduledTaskProtocol, _ error: any Error) async throws -> Void
+    ) {
         handle = handler
     }
 
@@ -99,10 +101,11 @@ public struct TaskConfig: Sendable {
 
     /// This configuration with every unset field taken from `defaults`.
     public func merged(over defaults: TaskConfig) -> TaskConfig {
-        TaskConfig(name: name ?? defaults.name,
-                   shield: shield ?? defaults.shield,
-                   onError: onError ?? defaults.onError,
-                   always: always ?? defaults.always)
+        TaskConfig(
+            name: name ?? defaults.name,
+            shield: shield ?? defaults.shield,
+            onError: onError ?? defaults.onError,
+            always: always ?? defaults.always)
     }
 
     /// Whether the task is shielded from shutdown cancellation (unset means no).

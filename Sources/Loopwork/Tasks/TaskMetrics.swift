@@ -26,7 +26,8 @@ struct TaskMetrics: Sendable {
                 counters.append(Counter(label: event.label, dimensions: dimensions, factory: factory))
             }
             queueWait.append(Timer(label: "loopwork_task_queue_wait_seconds", dimensions: dimensions, factory: factory))
-            runDuration.append(Timer(label: "loopwork_task_run_duration_seconds", dimensions: dimensions, factory: factory))
+            runDuration.append(
+                Timer(label: "loopwork_task_run_duration_seconds", dimensions: dimensions, factory: factory))
         }
         self.counters = counters
         self.queueWait = queueWait

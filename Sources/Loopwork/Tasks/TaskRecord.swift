@@ -79,7 +79,12 @@ final class TaskRecord: ScheduledTaskProtocol {
     }
 
     func cancel() {
-        enum Action { case endNow, cancelRunner(Task<Void, Never>), withdraw(BlockingWorkTicket), nothing }
+        enum Action {
+            case endNow
+            case cancelRunner(Task<Void, Never>)
+            case withdraw(BlockingWorkTicket)
+            case nothing
+        }
         let action: Action = storage.withLock { state in
             switch state.phase {
             case .waiting:
@@ -137,8 +142,9 @@ final class TaskRecord: ScheduledTaskProtocol {
             }
             if cancelNow { runner.cancel() }
         case .blocking(let operation):
-            let ticket = environment.host.runBlocking({ self.runBlocking(operation) },
-                                                      completion: { _ in self.blockingEnded() })
+            let ticket = environment.host.runBlocking(
+                { self.runBlocking(operation) },
+                completion: { _ in self.blockingEnded() })
             let withdrawNow = storage.withLock { state in
                 guard state.phase == .launched else { return false }
                 state.ticket = ticket
@@ -224,20 +230,24 @@ final class TaskRecord: ScheduledTaskProtocol {
         }
         // Never the arguments: they may hold personal data.
         let logger = environment.logger(task: name)
-        logger.error("background task failed", metadata: [
-            "timing": "\(timing)",
-            "route": "\(route ?? "-")",
-            "error": "\(String(reflecting: error))",
-        ])
+        logger.error(
+            "background task failed",
+            metadata: [
+                "timing": "\(timing)",
+                "route": "\(route ?? "-")",
+                "error": "\(String(reflecting: error))",
+            ])
         if let handler = config.onError {
             do {
                 try await handler.handle(self, error)
             } catch let handlerError {
-                logger.error("background task error handler failed", metadata: [
-                    "timing": "\(timing)",
-                    "route": "\(route ?? "-")",
-                    "error": "\(String(reflecting: handlerError))",
-                ])
+                logger.error(
+                    "background task error handler failed",
+                    metadata: [
+                        "timing": "\(timing)",
+                        "route": "\(route ?? "-")",
+                        "error": "\(String(reflecting: handlerError))",
+                    ])
             }
         }
         finish(.failure(error), as: .failed)
@@ -258,8 +268,9 @@ final class TaskRecord: ScheduledTaskProtocol {
             state.outcome = outcome
             state.runner = nil
             state.ticket = nil
-            return Ended(results: state.resultWaiters.takeAll(), starts: state.startWaiters.takeAll(),
-                         heldSlot: heldSlot, ran: state.startedAt.map { ContinuousClock.now - $0 })
+            return Ended(
+                results: state.resultWaiters.takeAll(), starts: state.startWaiters.takeAll(),
+                heldSlot: heldSlot, ran: state.startedAt.map { ContinuousClock.now - $0 })
         }
         guard let ended else { return }
         // Waiters on the start of a task that ended without starting learn it never will.

@@ -36,8 +36,9 @@ extension TaskScheduling {
         _ fn: @escaping @Sendable (repeat each Argument) async throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        schedulingTarget.schedule(.async({ try await fn(repeat each args) as any Sendable }),
-                                  origin: TaskOrigin(fileID: fileID, line: line))
+        schedulingTarget.schedule(
+            .async({ try await fn(repeat each args) as any Sendable }),
+            origin: TaskOrigin(fileID: fileID, line: line))
     }
 
     /// Schedules the sync function `fn(args...)` as its async overload does, but to run on the
@@ -54,8 +55,9 @@ extension TaskScheduling {
         _ fn: @escaping @Sendable (repeat each Argument) throws -> Success,
         _ args: repeat each Argument, fileID: String = #fileID, line: Int = #line
     ) -> ScheduledTask<Success> {
-        schedulingTarget.schedule(.blocking({ try fn(repeat each args) as any Sendable }),
-                                  origin: TaskOrigin(fileID: fileID, line: line))
+        schedulingTarget.schedule(
+            .blocking({ try fn(repeat each args) as any Sendable }),
+            origin: TaskOrigin(fileID: fileID, line: line))
     }
 
     /// The same tasks with a configuration; its `schedule` starts tasks with it. Reusable.
@@ -68,12 +70,16 @@ extension TaskScheduling {
     ///   - shield: Whether shutdown awaits the task instead of cancelling it.
     ///   - onError: Called with the task and its error when it throws.
     ///   - always: Whether after-route and after-response tasks run even when the handler threw.
-    public func task(name: String? = nil, shield: Bool? = nil, onError: TaskErrorHandler? = nil,
-                     always: Bool? = nil) -> TasksBatch {
+    public func task(
+        name: String? = nil, shield: Bool? = nil, onError: TaskErrorHandler? = nil,
+        always: Bool? = nil
+    ) -> TasksBatch {
         let target = schedulingTarget
         let config = TaskConfig(name: name, shield: shield, onError: onError, always: always)
-        return TasksBatch(schedulingTarget: TaskSchedulingTarget(scope: target.scope, timing: target.timing,
-                                                                 config: config.merged(over: target.config)))
+        return TasksBatch(
+            schedulingTarget: TaskSchedulingTarget(
+                scope: target.scope, timing: target.timing,
+                config: config.merged(over: target.config)))
     }
 }
 

@@ -44,7 +44,8 @@ package final class TaskSupervisor: AppService {
 
     package func appWillStart(logger: Logger) throws {
         if let limit = maxConcurrentTasks, limit < 1 {
-            throw AppConfigurationError("addTasks(maxConcurrentTasks: \(limit)): the limit must be at least 1, or nil for none")
+            throw AppConfigurationError(
+                "addTasks(maxConcurrentTasks: \(limit)): the limit must be at least 1, or nil for none")
         }
         draining.store(false, ordering: .releasing)
     }
@@ -110,7 +111,9 @@ package final class TaskSupervisor: AppService {
             if isDraining {
                 switch final {
                 case .succeeded: state.drained.completed += 1
-                case .failed: state.drained.completed += 1; state.drained.failed += 1
+                case .failed:
+                    state.drained.completed += 1
+                    state.drained.failed += 1
                 case .cancelled: state.drained.cancelled += 1
                 case .pending, .running, .discarded: break
                 }
@@ -193,10 +196,13 @@ package final class TaskSupervisor: AppService {
         logger.log(level: abandoned.isEmpty ? .info : .warning, "background tasks drained", metadata: metadata)
         lifetime.abandoned.store(abandoned.count, ordering: .releasing)
         let totals = lifetime.totals
-        logger.info("background task totals", metadata: [
-            "scheduled": "\(totals.scheduled)", "completed": "\(totals.completed)", "failed": "\(totals.failed)",
-            "cancelled": "\(totals.cancelled)", "discarded": "\(totals.discarded)", "abandoned": "\(totals.abandoned)",
-        ])
+        logger.info(
+            "background task totals",
+            metadata: [
+                "scheduled": "\(totals.scheduled)", "completed": "\(totals.completed)", "failed": "\(totals.failed)",
+                "cancelled": "\(totals.cancelled)", "discarded": "\(totals.discarded)",
+                "abandoned": "\(totals.abandoned)",
+            ])
     }
 
     private func waitUntilIdle(before deadline: ContinuousClock.Instant) async {
@@ -256,7 +262,8 @@ private final class LifetimeCounters: Sendable {
         let cancelled = cancelled.load(ordering: .acquiring)
         let discarded = discarded.load(ordering: .acquiring)
         let abandoned = abandoned.load(ordering: .acquiring)
-        return TaskTotals(scheduled: scheduled.load(ordering: .acquiring), completed: succeeded + failed, failed: failed,
-                          cancelled: cancelled, discarded: discarded, abandoned: abandoned)
+        return TaskTotals(
+            scheduled: scheduled.load(ordering: .acquiring), completed: succeeded + failed, failed: failed,
+            cancelled: cancelled, discarded: discarded, abandoned: abandoned)
     }
 }

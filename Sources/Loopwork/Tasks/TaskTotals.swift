@@ -23,8 +23,10 @@ public struct TaskTotals: Sendable, Hashable, Codable, CustomStringConvertible {
     public var abandoned: Int
 
     /// Creates totals; the library makes them, tests may compare against them.
-    public init(scheduled: Int = 0, completed: Int = 0, failed: Int = 0, cancelled: Int = 0, discarded: Int = 0,
-                abandoned: Int = 0) {
+    public init(
+        scheduled: Int = 0, completed: Int = 0, failed: Int = 0, cancelled: Int = 0, discarded: Int = 0,
+        abandoned: Int = 0
+    ) {
         self.scheduled = scheduled
         self.completed = completed
         self.failed = failed

@@ -42,8 +42,9 @@ extension Tasks: RequestDependency {
         guard let supervisor = context.services.service(TaskSupervisor.self) else {
             throw AppConfigurationError(missingSupervisorMessage(route: context.route ?? request.path))
         }
-        let environment = TaskEnvironment(supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
-                                          requestID: context.requestID, route: context.route)
+        let environment = TaskEnvironment(
+            supervisor: supervisor, host: context.host, baseLogger: context.baseLogger,
+            requestID: context.requestID, route: context.route)
         // The tasks' state is the context's, so every scheduler made for the request shares it.
         return Tasks(scope: RequestTaskScope(context: context, supervisor: supervisor, environment: environment))
     }

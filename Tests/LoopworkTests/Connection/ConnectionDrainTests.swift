@@ -1,8 +1,9 @@
-import LoopworkTestSupport
 import Foundation
 import HTTPTypes
-@testable import Loopwork
+import LoopworkTestSupport
 import Testing
+
+@testable import Loopwork
 
 /// What a connection still answers once its request closes it, and once the server drains.
 @Suite("Connection state machine: closing and draining")
@@ -63,7 +64,9 @@ struct ConnectionDrainTests {
         await harness.send("st: x\r\n\r\n")
         await harness.waitUntil { $0.isClosed }
         let written = await harness.written
-        #expect(written.hasPrefix("HTTP/1.1 200") && written.contains("Connection: close\r\n") && written.hasSuffix("plain"))
+        #expect(
+            written.hasPrefix("HTTP/1.1 200") && written.contains("Connection: close\r\n") && written.hasSuffix("plain")
+        )
         await harness.shutdown()
     }
 

@@ -1,8 +1,9 @@
-import LoopworkTestSupport
 import Foundation
-@testable import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
+@testable import Loopwork
 
 /// The handler task a keep-alive connection keeps between requests (`HTTPConnection.run`): it
 /// carries nothing from one request into the next, and it ends with its connection.

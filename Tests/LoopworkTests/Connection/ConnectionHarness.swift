@@ -1,10 +1,11 @@
-import LoopworkTestSupport
 import Foundation
 import HTTPTypes
 import Logging
-@testable import Loopwork
 import LoopworkHTTP
+import LoopworkTestSupport
 import LoopworkUV
+
+@testable import Loopwork
 
 /// A socket stand-in: records what the connection writes, lets a test hold writes back (a slow
 /// client) and deliver bytes or an end of input. Lives on the harness's loop.
@@ -110,7 +111,9 @@ final class ConnectionHarness: Sendable {
     let loop: EventLoop
     let clock = ManualClock()
     private let parts: LoopBound<Parts>
-    private let waiters = Locked<[(id: Int, check: @Sendable (FakeTransport) -> Bool, continuation: CheckedContinuation<Void, Never>)]>([])
+    private let waiters = Locked<
+        [(id: Int, check: @Sendable (FakeTransport) -> Bool, continuation: CheckedContinuation<Void, Never>)]
+    >([])
     private let nextWaiter = Locked(0)
 
     private final class Parts {
@@ -123,15 +126,18 @@ final class ConnectionHarness: Sendable {
         let loop = try EventLoop(name: "connection-harness")
         self.loop = loop
         let responder = try app.prepare()
-        let worker = WorkerContext(index: 0, loop: loop, responder: responder, configuration: app.configuration,
-                                   services: app.services, logger: app.logger, dateCache: HTTPDateCache())
+        let worker = WorkerContext(
+            index: 0, loop: loop, responder: responder, configuration: app.configuration,
+            services: app.services, logger: app.logger, dateCache: HTTPDateCache())
         let clock = clock
         // Boxed on the loop, as a loop-bound value must be.
         parts = await withCheckedContinuation { continuation in
             _ = loop.execute { continuation.resume(returning: LoopBound(Parts(), on: loop)) }
         }
         await onLoop { parts in
-            let connection = HTTPConnection(id: 1, transport: parts.transport, worker: worker, clock: { clock.now }) { _ in }
+            let connection = HTTPConnection(id: 1, transport: parts.transport, worker: worker, clock: { clock.now }) {
+                _ in
+            }
             parts.connection = connection
             parts.transport.changed = { [weak self] in self?.checkWaiters() }
             connection.start()

@@ -1,6 +1,7 @@
-@testable import Loopwork
 import LoopworkHTTP
 import Testing
+
+@testable import Loopwork
 
 /// A request past one limit of ``RequestLimits`` that the parser enforces, and what it is answered.
 struct ParserLimitCase: Sendable, CustomStringConvertible {
@@ -29,7 +30,8 @@ private let parserLimitCases = [
         name: "field count", limits: RequestLimits(maxFieldCount: 2), request: chunkedUpload(fields: "X-A: 1\r\n"),
         answer: "HTTP/1.1 431", reason: "too many header fields"),
     ParserLimitCase(
-        name: "chunk extension", limits: RequestLimits(maxChunkExtensionLength: 8), request: chunkedUpload(ext: ";abcdefgh"),
+        name: "chunk extension", limits: RequestLimits(maxChunkExtensionLength: 8),
+        request: chunkedUpload(ext: ";abcdefgh"),
         answer: "HTTP/1.1 400", reason: "chunk extension too long"),
 ]
 

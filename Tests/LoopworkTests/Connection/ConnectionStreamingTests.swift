@@ -1,9 +1,10 @@
-import LoopworkTestSupport
 import Foundation
 import HTTPTypes
-@testable import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
+
+@testable import Loopwork
 
 /// The connection's protocol logic without a socket: request bodies with backpressure and
 /// `100-continue`, unread bodies, streamed responses with backpressure, order and milestones.
@@ -11,8 +12,10 @@ import Testing
 struct ConnectionStreamingTests {
     static let block = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
 
-    private func app(_ configuration: AppConfiguration = AppConfiguration(workers: 1),
-                     recorder: MilestoneRecorder = MilestoneRecorder(), gates: Gates = Gates()) -> App {
+    private func app(
+        _ configuration: AppConfiguration = AppConfiguration(workers: 1),
+        recorder: MilestoneRecorder = MilestoneRecorder(), gates: Gates = Gates()
+    ) -> App {
         let app = App(configuration: configuration)
         app.post("/count") { (request: Request) in
             request.context.addObserver(recorder)
@@ -34,20 +37,22 @@ struct ConnectionStreamingTests {
             request.context.addObserver(recorder)
             let blocks = Int(query["blocks"] ?? "4") ?? 4
             let length = query["length"].flatMap { Int($0) }
-            return Response(body: ResponseBody(length: length) { writer in
-                for index in 0..<blocks {
-                    try await writer.write(Self.block)
-                    gates["wrote-\(index)"].open()
-                }
-                if query["fail"] != nil { throw HTTPError(.internalServerError) }
-                gates["producer-done"].open()
-            })
+            return Response(
+                body: ResponseBody(length: length) { writer in
+                    for index in 0..<blocks {
+                        try await writer.write(Self.block)
+                        gates["wrote-\(index)"].open()
+                    }
+                    if query["fail"] != nil { throw HTTPError(.internalServerError) }
+                    gates["producer-done"].open()
+                })
         }
         app.get("/trailers") { () -> Response in
-            Response(body: ResponseBody { writer in
-                try await writer.write("abc")
-                try await writer.writeTrailers([HTTPField.Name("X-Checksum")!: "294"])
-            })
+            Response(
+                body: ResponseBody { writer in
+                    try await writer.write("abc")
+                    try await writer.writeTrailers([HTTPField.Name("X-Checksum")!: "294"])
+                })
         }
         app.get("/sequence") { () -> Response in
             let chunks = AsyncStream<[UInt8]> { continuation in
@@ -58,16 +63,17 @@ struct ConnectionStreamingTests {
         }
         app.get("/gated-stream") { (request: Request) -> Response in
             request.context.addObserver(recorder)
-            return Response(body: ResponseBody { writer in
-                try await writer.write("first;")
-                await gates["go"].wait()
-                do {
-                    try await writer.write("second;")
-                } catch {
-                    gates["write-threw"].open()
-                    throw error
-                }
-            })
+            return Response(
+                body: ResponseBody { writer in
+                    try await writer.write("first;")
+                    await gates["go"].wait()
+                    do {
+                        try await writer.write("second;")
+                    } catch {
+                        gates["write-threw"].open()
+                        throw error
+                    }
+                })
         }
         return app
     }
@@ -191,7 +197,8 @@ struct ConnectionStreamingTests {
         let limits = RequestLimits(maxBodySize: 4)
         // Arrived whole before the handler ran: answered 413, and the connection goes on.
         let whole = try await ConnectionHarness(app: app(AppConfiguration(workers: 1, limits: limits)))
-        await whole.send("POST /collect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n")
+        await whole.send(
+            "POST /collect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n")
         await whole.waitForOutput("413")
         await whole.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
         await whole.waitForOutput("\r\n\r\nplain")
@@ -277,7 +284,8 @@ struct ConnectionStreamingTests {
     @Test func aProducerThatThrowsClosesTheConnectionAndFailsTheBody() async throws {
         let recorder = MilestoneRecorder()
         let harness = try await ConnectionHarness(app: app(recorder: recorder))
-        await harness.send("GET /stream?blocks=2&fail=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
+        await harness.send(
+            "GET /stream?blocks=2&fail=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
         await harness.waitUntil { $0.isClosed }
         await recorder.wait(for: "body-failed")
         let written = await harness.written

@@ -1,15 +1,18 @@
-import LoopworkTestSupport
 import Foundation
 import HTTPTypes
-@testable import Loopwork
+import LoopworkTestSupport
 import Testing
+
+@testable import Loopwork
 
 /// Timeouts and ordering on the connection state machine, with a clock the test moves by hand.
 @Suite("Connection state machine: timeouts and order")
 struct ConnectionTimeoutTests {
     private func app(gates: Gates = Gates(), writeHighWaterMark: Int = 256 * 1024) -> App {
-        let app = App(configuration: AppConfiguration(workers: 1, headerReadTimeout: .seconds(10), idleTimeout: .seconds(60),
-                                                      writeHighWaterMark: writeHighWaterMark))
+        let app = App(
+            configuration: AppConfiguration(
+                workers: 1, headerReadTimeout: .seconds(10), idleTimeout: .seconds(60),
+                writeHighWaterMark: writeHighWaterMark))
         app.get("/plain") { "plain" }
         app.get("/slow") { () async -> String in
             await gates["slow"].wait()
@@ -82,7 +85,9 @@ struct ConnectionTimeoutTests {
     @Test func pipelinedAnswersKeepRequestOrderBehindASlowHandler() async throws {
         let gates = Gates()
         let harness = try await ConnectionHarness(app: app(gates: gates))
-        await harness.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\nPOST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        await harness.send(
+            "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\nPOST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+        )
         // The later answers are ready but wait behind the first.
         #expect(await harness.written.isEmpty)
         gates["slow"].open()

@@ -1,7 +1,8 @@
 import HTTPTypes
 import Logging
-@testable import Loopwork
 import Testing
+
+@testable import Loopwork
 
 /// Request trailers through the connection: fields RFC 9110 §6.5.1 keeps out of trailers are
 /// dropped (RFC 9112 §7.1.2 lets a recipient discard them) and the request is served.
@@ -14,8 +15,9 @@ struct ConnectionTrailerTests {
             "\(body.bytes.count) \(fields[.contentType] ?? "-")"
         }
         let harness = try await ConnectionHarness(app: app)
-        await harness.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "3\r\nabc\r\n0\r\nContent-Type: text/evil\r\nX-Checksum: 1\r\nAuthorization: secret\r\n\r\n")
+        await harness.send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\nContent-Type: text/evil\r\nX-Checksum: 1\r\nAuthorization: secret\r\n\r\n")
         await harness.waitForOutput("3 -")
         let written = await harness.written
         #expect(written.hasPrefix("HTTP/1.1 200"))

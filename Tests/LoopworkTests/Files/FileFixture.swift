@@ -33,7 +33,8 @@ struct FileFixture {
         try Data("body{}".utf8).write(to: URL(fileURLWithPath: base + "/public/docs/guide.css"))
         try Data("top secret".utf8).write(to: URL(fileURLWithPath: base + "/private/secret.txt"))
         try fileManager.createSymbolicLink(atPath: base + "/public/inner-link.txt", withDestinationPath: "hello.txt")
-        try fileManager.createSymbolicLink(atPath: base + "/public/escape.txt", withDestinationPath: "../private/secret.txt")
+        try fileManager.createSymbolicLink(
+            atPath: base + "/public/escape.txt", withDestinationPath: "../private/secret.txt")
         try fileManager.createSymbolicLink(atPath: base + "/public/escape-dir", withDestinationPath: "../private")
     }
 

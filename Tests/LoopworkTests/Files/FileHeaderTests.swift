@@ -53,15 +53,20 @@ struct FileHeaderTests {
     // MARK: Entity tags
 
     @Test func aFileTagIsStrongAndChangesWithSizeTimeAndInode() {
-        let status = FileStatus(size: 10, modificationTime: .seconds(1_700_000_000) + .nanoseconds(5),
-                                isRegularFile: true, isDirectory: false, inode: 42)
+        let status = FileStatus(
+            size: 10, modificationTime: .seconds(1_700_000_000) + .nanoseconds(5),
+            isRegularFile: true, isDirectory: false, inode: 42)
         let tag = EntityTag(file: status)
         #expect(!tag.isWeak)
         #expect(tag.fieldValue.hasPrefix("\"") && tag.fieldValue.hasSuffix("\""))
         let changes = [
-            FileStatus(size: 11, modificationTime: status.modificationTime, isRegularFile: true, isDirectory: false, inode: 42),
-            FileStatus(size: 10, modificationTime: status.modificationTime + .nanoseconds(1), isRegularFile: true, isDirectory: false, inode: 42),
-            FileStatus(size: 10, modificationTime: status.modificationTime, isRegularFile: true, isDirectory: false, inode: 43),
+            FileStatus(
+                size: 11, modificationTime: status.modificationTime, isRegularFile: true, isDirectory: false, inode: 42),
+            FileStatus(
+                size: 10, modificationTime: status.modificationTime + .nanoseconds(1), isRegularFile: true,
+                isDirectory: false, inode: 42),
+            FileStatus(
+                size: 10, modificationTime: status.modificationTime, isRegularFile: true, isDirectory: false, inode: 43),
         ]
         for changed in changes { #expect(EntityTag(file: changed) != tag) }
     }
@@ -78,7 +83,10 @@ struct FileHeaderTests {
         #expect(!tag.matchesNoneMatchField("\"x\", *"))
         // A comma inside the quotes belongs to the tag.
         #expect(EntityTag(opaque: "a,b").matchesNoneMatchField("\"q\", \"a,b\""))
-        #expect(EntityTag.list("\"a\", W/\"b\", broken, \"c\"") == [EntityTag(opaque: "a"), EntityTag(opaque: "b", isWeak: true)])
+        #expect(
+            EntityTag.list("\"a\", W/\"b\", broken, \"c\"") == [
+                EntityTag(opaque: "a"), EntityTag(opaque: "b", isWeak: true),
+            ])
     }
 
     @Test func ifRangeNeedsOneStrongTag() {
@@ -137,9 +145,11 @@ struct FileHeaderTests {
         }
     }
 
-    @Test(arguments: ["", "yesterday", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 32 Nov 1994 08:49:37 GMT",
-                      "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 8:49:37 GMT",
-                      "Sun, 06 Nov +994 08:49:37 GMT"])
+    @Test(arguments: [
+        "", "yesterday", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 8:49:37 GMT",
+        "Sun, 06 Nov +994 08:49:37 GMT",
+    ])
     func malformedDatesAreRejected(_ value: String) {
         #expect(HTTPDate.parse(value) == nil)
     }

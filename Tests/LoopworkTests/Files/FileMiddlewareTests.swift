@@ -1,12 +1,15 @@
 import HTTPTypes
-@testable import Loopwork
 import LoopworkTesting
 import Testing
 
+@testable import Loopwork
+
 /// Runs `body` against an app serving the fixture's `public` under `prefix`, with a few routes
 /// that show what falls through.
-private func withStaticFiles(_ mode: TestingMode, prefix: String = "/static",
-                             _ body: @Sendable (any TestClient) async throws -> Void) async throws {
+private func withStaticFiles(
+    _ mode: TestingMode, prefix: String = "/static",
+    _ body: @Sendable (any TestClient) async throws -> Void
+) async throws {
     let fixture = try FileFixture()
     defer { fixture.remove() }
     let app = App(configuration: AppConfiguration(workers: 1))
@@ -126,7 +129,9 @@ struct FileMiddlewareTests {
         #expect(try FileMiddleware.segments(of: "/..a/b..") == ["..a", "b.."])
     }
 
-    @Test(arguments: ["/..", "/a/../b", "/%2e%2e/etc", "/%2E%2e", "/.%2e", "/./a", "/a\\b", "/a%5cb", "/a%00b", "/a%2fb"])
+    @Test(arguments: [
+        "/..", "/a/../b", "/%2e%2e/etc", "/%2E%2e", "/.%2e", "/./a", "/a\\b", "/a%5cb", "/a%00b", "/a%2fb",
+    ])
     func traversalSegmentsAreRefused(_ path: String) {
         #expect(throws: HTTPError.self) { try FileMiddleware.segments(of: Substring(path)) }
     }

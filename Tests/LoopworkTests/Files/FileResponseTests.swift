@@ -1,12 +1,15 @@
 import HTTPTypes
-@testable import Loopwork
 import LoopworkTesting
 import LoopworkUV
 import Testing
 
+@testable import Loopwork
+
 /// Runs `body` against an app whose `/file/<name>` answers with `Response.file` for the
 /// fixture's `public/<name>`.
-func withFileRoutes(_ mode: TestingMode, _ body: @Sendable (any TestClient, FileFixture) async throws -> Void) async throws {
+func withFileRoutes(_ mode: TestingMode, _ body: @Sendable (any TestClient, FileFixture) async throws -> Void)
+    async throws
+{
     let fixture = try FileFixture()
     defer { fixture.remove() }
     let app = App(configuration: AppConfiguration(workers: 1))
@@ -57,7 +60,8 @@ struct FileResponseTests {
             let first = try await client.execute(.get, "/file/hello.txt")
             let tag = try #require(first.headerFields[.eTag])
             for condition in [tag, "W/" + tag, "\"other\", " + tag, "*"] {
-                let response = try await client.execute(.get, "/file/hello.txt", headerFields: [.ifNoneMatch: condition])
+                let response = try await client.execute(
+                    .get, "/file/hello.txt", headerFields: [.ifNoneMatch: condition])
                 #expect(response.status == .notModified, "If-None-Match: \(condition)")
                 #expect(response.body.isEmpty)
                 #expect(response.headerFields[.eTag] == tag)
@@ -74,16 +78,21 @@ struct FileResponseTests {
             let lastModified = try #require(first.headerFields[.lastModified])
             let same = try await client.execute(.get, "/file/hello.txt", headerFields: [.ifModifiedSince: lastModified])
             #expect(same.status == .notModified)
-            let later = try await client.execute(.get, "/file/hello.txt", headerFields: [.ifModifiedSince: "Fri, 01 Jan 2100 00:00:00 GMT"])
+            let later = try await client.execute(
+                .get, "/file/hello.txt", headerFields: [.ifModifiedSince: "Fri, 01 Jan 2100 00:00:00 GMT"])
             #expect(later.status == .notModified)
-            let older = try await client.execute(.get, "/file/hello.txt", headerFields: [.ifModifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"])
+            let older = try await client.execute(
+                .get, "/file/hello.txt", headerFields: [.ifModifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"])
             #expect(older.status == .ok)
-            let invalid = try await client.execute(.get, "/file/hello.txt", headerFields: [.ifModifiedSince: "last tuesday"])
+            let invalid = try await client.execute(
+                .get, "/file/hello.txt", headerFields: [.ifModifiedSince: "last tuesday"])
             #expect(invalid.status == .ok)
             // If-None-Match decides when present: a different tag means the file changed.
-            let both = try await client.execute(.get, "/file/hello.txt", headerFields: [
-                .ifNoneMatch: "\"other\"", .ifModifiedSince: lastModified,
-            ])
+            let both = try await client.execute(
+                .get, "/file/hello.txt",
+                headerFields: [
+                    .ifNoneMatch: "\"other\"", .ifModifiedSince: lastModified,
+                ])
             #expect(both.status == .ok)
         }
     }
@@ -122,12 +131,14 @@ struct FileResponseTests {
             let tag = try #require(first.headerFields[.eTag])
             let lastModified = try #require(first.headerFields[.lastModified])
             for validator in [tag, lastModified] {
-                let current = try await client.execute(.get, "/file/hello.txt", headerFields: [.range: "bytes=0-4", .ifRange: validator])
+                let current = try await client.execute(
+                    .get, "/file/hello.txt", headerFields: [.range: "bytes=0-4", .ifRange: validator])
                 #expect(current.status == .partialContent, "If-Range: \(validator)")
                 #expect(current.text == "hello")
             }
             for stale in ["\"old\"", "W/" + tag, "Sun, 06 Nov 1994 08:49:37 GMT"] {
-                let outdated = try await client.execute(.get, "/file/hello.txt", headerFields: [.range: "bytes=0-4", .ifRange: stale])
+                let outdated = try await client.execute(
+                    .get, "/file/hello.txt", headerFields: [.range: "bytes=0-4", .ifRange: stale])
                 #expect(outdated.status == .ok, "If-Range: \(stale)")
                 #expect(outdated.body == FileFixture.hello)
             }

@@ -1,6 +1,7 @@
-@testable import Loopwork
 import LoopworkUV
 import Testing
+
+@testable import Loopwork
 
 /// The request-body buffer on its own: what the connection appends, what a reader takes.
 @Suite("InboundBody")
@@ -14,8 +15,10 @@ struct InboundBodyTests {
     private func makeBody(declaredLength: Int?, on loop: EventLoop, delegate: NoDelegate) async -> InboundBody {
         await withCheckedContinuation { continuation in
             _ = loop.execute {
-                continuation.resume(returning: InboundBody(declaredLength: declaredLength, expectsContinue: false,
-                                                           loop: loop, delegate: delegate))
+                continuation.resume(
+                    returning: InboundBody(
+                        declaredLength: declaredLength, expectsContinue: false,
+                        loop: loop, delegate: delegate))
             }
         }
     }

@@ -1,5 +1,5 @@
-import LoopworkTestSupport
 import Loopwork
+import LoopworkTestSupport
 import Testing
 
 // Rule 9 (app defaults merged field by field; concurrency limit with FIFO waiting; one scheduler
@@ -81,11 +81,13 @@ struct TaskConfigTests {
         let gates = (0..<6).map { _ in Gate() }
         var handles: [ScheduledTask<Int>] = []
         for index in 0..<6 {
-            handles.append(tasks.schedule({ (index: Int) async in
-                log.record("start \(index)")
-                await gates[index].wait()
-                return index
-            }, index))
+            handles.append(
+                tasks.schedule(
+                    { (index: Int) async in
+                        log.record("start \(index)")
+                        await gates[index].wait()
+                        return index
+                    }, index))
         }
         await log.waitFor(count: 2)
         #expect(log.events == ["start 0", "start 1"])

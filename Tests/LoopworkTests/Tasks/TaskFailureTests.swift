@@ -1,6 +1,6 @@
-import LoopworkTestSupport
 import Logging
 import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
 
@@ -143,7 +143,10 @@ struct TaskFailureTests {
         let (_, tasks) = try await harness.scheduler()
         let throwing = TaskErrorHandler { _, _ in throw TaskTestFailure("handler broke") }
         let gate = Gate()
-        let bystander = tasks.task(name: "bystander").schedule({ () async in await gate.wait(); return 1 })
+        let bystander = tasks.task(name: "bystander").schedule({ () async in
+            await gate.wait()
+            return 1
+        })
         let failing = tasks.task(name: "failing", onError: throwing).schedule(chargeCard, "z")
         await #expect(throws: TaskTestFailure("card declined")) { try await failing.value }
         #expect(failing.state == .failed)

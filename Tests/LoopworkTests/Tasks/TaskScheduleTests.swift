@@ -24,9 +24,10 @@ struct TaskScheduleTests {
         let sum: ScheduledTask<Int> = tasks.schedule(add, 2, 3)
         let text: ScheduledTask<String> = tasks.schedule(greet, "ada", 2)
         let nothing: ScheduledTask<Void> = tasks.schedule(noArguments)
-        let summary: ScheduledTask<Summary> = tasks.schedule({ (count: Int, label: String) async in
-            Summary(count: count, label: label)
-        }, 7, "seven")
+        let summary: ScheduledTask<Summary> = tasks.schedule(
+            { (count: Int, label: String) async in
+                Summary(count: count, label: label)
+            }, 7, "seven")
         let failing: ScheduledTask<Int> = tasks.schedule(failsAsync, "boom")
         let failingSync: ScheduledTask<Bool> = tasks.schedule(failsSync)
 

@@ -1,6 +1,6 @@
-import LoopworkTestSupport
 import HTTPTypes
 import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
 
@@ -13,14 +13,17 @@ private let finished = TaskEventLog()
 @Sendable private func myTask() async { finished.record("my_task") }
 @Sendable private func cleanupTask() async { finished.record("cleanup_task") }
 @Sendable private func sendEmail() async { finished.record("send_email") }
-@Sendable private func processData(_ data: String, _ key: String) async { finished.record("process_data \(data) \(key)") }
+@Sendable private func processData(_ data: String, _ key: String) async {
+    finished.record("process_data \(data) \(key)")
+}
 @Sendable private func myFunction(_ x: Int, _ y: String) async -> [String: String] { ["x": "\(x)", "y": y] }
 
 /// Runs `path` through `app` as the server would, then reports the response as written.
 private func serve(_ app: App, _ harness: TaskHarness, _ path: String) async throws -> Response {
     let responder = try app.prepare()
     let context = RequestContext(requestID: "seed", logger: app.logger, services: app.services, host: harness.host)
-    let request = Request(head: HTTPRequest(method: .post, scheme: "http", authority: "test", path: path), context: context)
+    let request = Request(
+        head: HTTPRequest(method: .post, scheme: "http", authority: "test", path: path), context: context)
     let response = await responder.respond(to: request)
     context.responseFinished(delivered: true)
     return response
@@ -139,12 +142,13 @@ struct TaskSeedExampleTests {
         let response = try await serve(harness.app, harness, "/comprehensive")
         #expect(String(decoding: response.body.bytes ?? [], as: UTF8.self) == #"{"status":"ok"}"#)
         await printed.waitFor(count: 6)
-        #expect(printed.events == [
-            "Immediate: data1", "Immediate: data2",
-            "After route: data3", "After route: data4",
-            "After response: data5",
-            "Task configured_after_response failed: TaskTestFailure(mail server down)",
-        ])
+        #expect(
+            printed.events == [
+                "Immediate: data1", "Immediate: data2",
+                "After route: data3", "After route: data4",
+                "After response: data5",
+                "Task configured_after_response failed: TaskTestFailure(mail server down)",
+            ])
     }
 
     @Test func typeHints() async throws {

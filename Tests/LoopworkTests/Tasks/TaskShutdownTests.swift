@@ -1,6 +1,6 @@
-import LoopworkTestSupport
 import Logging
 import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
 
@@ -64,7 +64,10 @@ struct TaskShutdownTests {
         let harness = TaskHarness()
         let (_, tasks) = try await harness.scheduler()
         let gate = TaskThreadGate()
-        let blocking = tasks.schedule({ () in gate.wait(); return "done" })
+        let blocking = tasks.schedule({ () in
+            gate.wait()
+            return "done"
+        })
         let marker = tasks.schedule({ () async throws in try await Task.sleep(for: .seconds(3600)) })
         #expect(await blocking.started.wait())
         #expect(await marker.started.wait())

@@ -4,10 +4,11 @@ import Logging
 import Loopwork
 import LoopworkUV
 import Metrics
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A gate a blocking (pool-thread) function waits on.
@@ -51,7 +52,10 @@ final class TaskEventLog: Sendable {
 final class TaskTestLoop: TaskExecutor, @unchecked Sendable {
     // @unchecked: the queue is guarded by `mutex`/`condition`; `thread` is written once in init
     // before any job can be enqueued.
-    private enum Work { case job(UnownedJob), closure(@Sendable () -> Void) }
+    private enum Work {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
     private var queue: [Work] = []
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -62,18 +66,22 @@ final class TaskTestLoop: TaskExecutor, @unchecked Sendable {
         pthread_cond_init(condition, nil)
         let box = Unmanaged.passRetained(self).toOpaque()
         #if canImport(Glibc)
-        pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<TaskTestLoop>.fromOpaque(argument).takeRetainedValue().run()
-            return nil
-        }, box)
+            pthread_create(
+                &thread, nil,
+                { argument in
+                    guard let argument else { return nil }
+                    Unmanaged<TaskTestLoop>.fromOpaque(argument).takeRetainedValue().run()
+                    return nil
+                }, box)
         #else
-        var created: pthread_t?
-        pthread_create(&created, nil, { argument in
-            Unmanaged<TaskTestLoop>.fromOpaque(argument).takeRetainedValue().run()
-            return nil
-        }, box)
-        if let created { thread = created }
+            var created: pthread_t?
+            pthread_create(
+                &created, nil,
+                { argument in
+                    Unmanaged<TaskTestLoop>.fromOpaque(argument).takeRetainedValue().run()
+                    return nil
+                }, box)
+            if let created { thread = created }
         #endif
         pthread_detach(thread)
     }
@@ -182,20 +190,24 @@ enum TaskTestThread {
         }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         #if canImport(Glibc)
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
-            return nil
-        }, box)
-        pthread_detach(thread)
+            var thread = pthread_t()
+            pthread_create(
+                &thread, nil,
+                { argument in
+                    guard let argument else { return nil }
+                    Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
+                    return nil
+                }, box)
+            pthread_detach(thread)
         #else
-        var thread: pthread_t?
-        pthread_create(&thread, nil, { argument in
-            Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
-            return nil
-        }, box)
-        if let thread { pthread_detach(thread) }
+            var thread: pthread_t?
+            pthread_create(
+                &thread, nil,
+                { argument in
+                    Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
+                    return nil
+                }, box)
+            if let thread { pthread_detach(thread) }
         #endif
     }
 }
@@ -212,8 +224,10 @@ final class TaskTestHost: TaskExecutionHost {
 
     var executor: any TaskExecutor { loop }
 
-    func runBlocking(_ work: @escaping @Sendable () -> Void,
-                     completion: @escaping @Sendable (Bool) -> Void) -> BlockingWorkTicket {
+    func runBlocking(
+        _ work: @escaping @Sendable () -> Void,
+        completion: @escaping @Sendable (Bool) -> Void
+    ) -> BlockingWorkTicket {
         let loop = loop
         let id = pool.submit(work) { ran in loop.execute { completion(ran) } }
         return BlockingWorkTicket { [pool] in pool.withdraw(id) }
@@ -258,8 +272,10 @@ struct TaskCapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        capture.record(.init(level: event.level, message: event.message.description,
-                             metadata: merged.mapValues { "\($0)" }))
+        capture.record(
+            .init(
+                level: event.level, message: event.message.description,
+                metadata: merged.mapValues { "\($0)" }))
     }
 }
 
@@ -284,7 +300,10 @@ final class TaskTestMetrics: MetricsFactory {
     final class Handler: CounterHandler, FloatingPointCounterHandler, RecorderHandler, TimerHandler, Sendable {
         let key: String
         let metrics: TaskTestMetrics
-        init(key: String, metrics: TaskTestMetrics) { self.key = key; self.metrics = metrics }
+        init(key: String, metrics: TaskTestMetrics) {
+            self.key = key
+            self.metrics = metrics
+        }
         func increment(by amount: Int64) { metrics.values.withLock { $0[key, default: 0] += amount } }
         func increment(by amount: Double) {}
         func reset() { metrics.values.withLock { $0[key] = 0 } }
@@ -319,24 +338,30 @@ struct TaskHarness {
     let metrics = TaskTestMetrics()
     let app: App
 
-    init(config: TaskConfig = TaskConfig(), maxConcurrentTasks: Int? = nil,
-         shutdownDeadline: Duration = .seconds(30), poolThreads: Int = 2, addTasks: Bool = true) {
+    init(
+        config: TaskConfig = TaskConfig(), maxConcurrentTasks: Int? = nil,
+        shutdownDeadline: Duration = .seconds(30), poolThreads: Int = 2, addTasks: Bool = true
+    ) {
         host = TaskTestHost(poolThreads: poolThreads)
         app = App(logger: logs.logger)
         if addTasks {
-            app.addTasks(config: config, shutdownDeadline: shutdownDeadline,
-                         maxConcurrentTasks: maxConcurrentTasks, metricsFactory: metrics)
+            app.addTasks(
+                config: config, shutdownDeadline: shutdownDeadline,
+                maxConcurrentTasks: maxConcurrentTasks, metricsFactory: metrics)
         }
     }
 
     var supervisor: TaskSupervisor? { app.services.service(TaskSupervisor.self) }
 
     /// A routed request, as the server would build it.
-    func request(_ method: HTTPRequest.Method = .post, path: String = "/orders", route: String = "/orders",
-                 requestID: String = "req-1") -> Request {
+    func request(
+        _ method: HTTPRequest.Method = .post, path: String = "/orders", route: String = "/orders",
+        requestID: String = "req-1"
+    ) -> Request {
         let context = RequestContext(requestID: requestID, logger: app.logger, services: app.services, host: host)
         context.setRoute(route)
-        return Request(head: HTTPRequest(method: method, scheme: "http", authority: "test", path: path), context: context)
+        return Request(
+            head: HTTPRequest(method: method, scheme: "http", authority: "test", path: path), context: context)
     }
 
     /// A request and its scheduler, resolved the way a handler's `tasks: Tasks` parameter is.

@@ -1,5 +1,5 @@
-import LoopworkTestSupport
 import Loopwork
+import LoopworkTestSupport
 import LoopworkUV
 import Testing
 
@@ -68,10 +68,11 @@ struct TaskTimingTests {
             await second.wait()
         })
         for index in 2...5 {
-            tasks.afterRoute.schedule({ (index: Int) async in
-                log.record("\(index)")
-                if index == 2 { second.open() }
-            }, index)
+            tasks.afterRoute.schedule(
+                { (index: Int) async in
+                    log.record("\(index)")
+                    if index == 2 { second.open() }
+                }, index)
         }
         request.context.handlerFinished(succeeded: true)
         try await first.value

@@ -1,7 +1,7 @@
 import Logging
 import Loopwork
-import LoopworkUV
 import LoopworkTesting
+import LoopworkUV
 import Testing
 
 // Helpers for the end-to-end task tests: they drive a real server over TCP, so the request
@@ -140,6 +140,7 @@ struct EndToEndLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        logs.record(.init(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" }))
+        logs.record(
+            .init(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" }))
     }
 }

@@ -1,7 +1,7 @@
-import LoopworkTestSupport
 import HTTPTypes
 import Logging
 import Loopwork
+import LoopworkTestSupport
 import LoopworkTesting
 import Testing
 
@@ -20,10 +20,11 @@ struct TasksE2EIsolationTests {
         let app = App(configuration: EndToEnd.oneWorker, logger: EndToEndLogs().logger)
         app.addTasks()
         app.post("/block") { (tasks: Tasks) in
-            blocker.set(tasks.task(name: "blocker").schedule({ () in
-                gate.wait()
-                return "unblocked"
-            }))
+            blocker.set(
+                tasks.task(name: "blocker").schedule({ () in
+                    gate.wait()
+                    return "unblocked"
+                }))
             return "scheduled"
         }
         app.post("/quick/{n}") { (tasks: Tasks, path: PathParameters) in

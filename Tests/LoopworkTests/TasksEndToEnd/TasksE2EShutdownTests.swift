@@ -1,9 +1,9 @@
-import LoopworkTestSupport
 import HTTPTypes
 import Logging
 import Loopwork
-import LoopworkUV
+import LoopworkTestSupport
 import LoopworkTesting
+import LoopworkUV
 import Testing
 
 // Shutdown through the app: the in-flight request finishes, its unshielded running task is
@@ -22,19 +22,21 @@ struct TasksE2EShutdownTests {
         let app = App(configuration: EndToEnd.oneWorker, logger: logs.logger)
         app.addTasks(shutdownDeadline: .seconds(30))
         app.post("/work") { (tasks: Tasks) in
-            sleeper.set(tasks.task(name: "sleeper").schedule({ () async throws -> String in
-                do {
-                    try await Task.sleep(for: .seconds(3600))
-                } catch {
-                    if Task.isCancelled, error is CancellationError { sawCancellation.open() }
-                    throw error
-                }
-                return "woke"
-            }))
-            ledger.set(tasks.task(name: "ledger", shield: true).schedule({ () async -> String in
-                await gates["ledger"].wait()
-                return Task.isCancelled ? "cancelled" : "saved"
-            }))
+            sleeper.set(
+                tasks.task(name: "sleeper").schedule({ () async throws -> String in
+                    do {
+                        try await Task.sleep(for: .seconds(3600))
+                    } catch {
+                        if Task.isCancelled, error is CancellationError { sawCancellation.open() }
+                        throw error
+                    }
+                    return "woke"
+                }))
+            ledger.set(
+                tasks.task(name: "ledger", shield: true).schedule({ () async -> String in
+                    await gates["ledger"].wait()
+                    return Task.isCancelled ? "cancelled" : "saved"
+                }))
             receipt.set(tasks.afterResponse.task(name: "receipt", shield: true).schedule({ () async in "mailed" }))
             gates["arrived"].open()
             await gates["handler"].wait()

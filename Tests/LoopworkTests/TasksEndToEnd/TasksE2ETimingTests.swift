@@ -1,6 +1,6 @@
-import LoopworkTestSupport
 import HTTPTypes
 import Loopwork
+import LoopworkTestSupport
 import LoopworkTesting
 import Testing
 

@@ -40,7 +40,9 @@ func makeApp() -> App {
 }
 
 private func streamed(chunks: Int) -> Response {
-    Response(headerFields: [.contentType: "application/octet-stream"], body: ResponseBody { writer in
-        for _ in 0..<chunks { try await writer.write(streamChunk) }
-    })
+    Response(
+        headerFields: [.contentType: "application/octet-stream"],
+        body: ResponseBody { writer in
+            for _ in 0..<chunks { try await writer.write(streamChunk) }
+        })
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loopback server on a thread of its own that answers every request head with bytes made in
@@ -17,10 +17,12 @@ final class CannedServer: @unchecked Sendable {
     private let headEnd: StaticString = "\r\n\r\n"
 
     init(chunks: Int, chunkSize: Int) {
-        lengthResponse = PreparedRequest("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!")
+        lengthResponse = PreparedRequest(
+            "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!")
         let chunk = String(chunkSize, radix: 16) + "\r\n" + String(repeating: "x", count: chunkSize) + "\r\n"
-        chunkedResponse = PreparedRequest("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + String(repeating: chunk, count: chunks) + "0\r\n\r\n")
+        chunkedResponse = PreparedRequest(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(repeating: chunk, count: chunks) + "0\r\n\r\n")
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -30,7 +32,9 @@ final class CannedServer: @unchecked Sendable {
                 bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard listener >= 0, bound == 0, listen(listener, 1) == 0 else { fatalError("the canned server could not listen") }
+        guard listener >= 0, bound == 0, listen(listener, 1) == 0 else {
+            fatalError("the canned server could not listen")
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
@@ -42,11 +46,15 @@ final class CannedServer: @unchecked Sendable {
     /// Serves one connection on a new thread until the client closes it.
     func start() {
         let context = Unmanaged.passRetained(self).toOpaque()
-        guard pthread_create(&thread, nil, { context in
-            let server = Unmanaged<CannedServer>.fromOpaque(context!).takeRetainedValue()
-            server.serve()
-            return nil
-        }, context) == 0 else { fatalError("pthread_create failed") }
+        guard
+            pthread_create(
+                &thread, nil,
+                { context in
+                    let server = Unmanaged<CannedServer>.fromOpaque(context!).takeRetainedValue()
+                    server.serve()
+                    return nil
+                }, context) == 0
+        else { fatalError("pthread_create failed") }
     }
 
     func join() { pthread_join(thread, nil) }
@@ -73,7 +81,9 @@ final class CannedServer: @unchecked Sendable {
             let response = buffer[5] == UInt8(ascii: "c") ? chunkedResponse : lengthResponse
             var offset = 0
             while offset < response.bytes.count {
-                let sent = send(connection, response.bytes.baseAddress! + offset, response.bytes.count - offset, Int32(MSG_NOSIGNAL))
+                let sent = send(
+                    connection, response.bytes.baseAddress! + offset, response.bytes.count - offset, Int32(MSG_NOSIGNAL)
+                )
                 guard sent > 0 else { return }
                 offset += sent
             }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MallocInterposerSwift
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Allocations per request of one scenario.
 struct Measurement {
@@ -17,14 +18,16 @@ struct Measurement {
     var batchCounts: [Int?] = []
 
     static func - (lhs: Measurement, rhs: Measurement) -> Measurement {
-        Measurement(mallocs: lhs.mallocs - rhs.mallocs, bytes: lhs.bytes - rhs.bytes,
-                    cleanBatches: min(lhs.cleanBatches, rhs.cleanBatches), batches: min(lhs.batches, rhs.batches),
-                    spread: lhs.spread + rhs.spread, batchCounts: lhs.batchCounts)
+        Measurement(
+            mallocs: lhs.mallocs - rhs.mallocs, bytes: lhs.bytes - rhs.bytes,
+            cleanBatches: min(lhs.cleanBatches, rhs.cleanBatches), batches: min(lhs.batches, rhs.batches),
+            spread: lhs.spread + rhs.spread, batchCounts: lhs.batchCounts)
     }
 
     static func / (lhs: Measurement, rhs: Double) -> Measurement {
-        Measurement(mallocs: lhs.mallocs / rhs, bytes: lhs.bytes / rhs, cleanBatches: lhs.cleanBatches,
-                    batches: lhs.batches, spread: lhs.spread / rhs)
+        Measurement(
+            mallocs: lhs.mallocs / rhs, bytes: lhs.bytes / rhs, cleanBatches: lhs.cleanBatches,
+            batches: lhs.batches, spread: lhs.spread / rhs)
     }
 }
 
@@ -89,11 +92,12 @@ func measure(batches: Int, batchSize: Int, _ request: (Int) -> Void) -> Measurem
     cleanMallocs.sort()
     cleanBytes.sort()
     let perRequest = Double(batchSize)
-    return Measurement(mallocs: Double(cleanMallocs[cleanMallocs.count / 2]) / perRequest,
-                       bytes: Double(cleanBytes[cleanBytes.count / 2]) / perRequest,
-                       cleanBatches: cleanMallocs.count, batches: batches,
-                       spread: Double(cleanMallocs.last! - cleanMallocs.first!) / perRequest,
-                       batchCounts: batchCounts)
+    return Measurement(
+        mallocs: Double(cleanMallocs[cleanMallocs.count / 2]) / perRequest,
+        bytes: Double(cleanBytes[cleanBytes.count / 2]) / perRequest,
+        cleanBatches: cleanMallocs.count, batches: batches,
+        spread: Double(cleanMallocs.last! - cleanMallocs.first!) / perRequest,
+        batchCounts: batchCounts)
 }
 
 /// Fails unless malloc-interposer really counts this process's allocations: linked but not
@@ -106,6 +110,8 @@ func checkInterposerIsActive() {
     MallocInterposerSwift.unhook()
     let statistics = MallocInterposerSwift.getStatistics()
     guard statistics.mallocCount >= 1, statistics.mallocBytesCount >= 100 else {
-        fatalError("malloc-interposer counts nothing: libMallocInterposerSwift.so must come before libc (ldd), or be in LD_PRELOAD")
+        fatalError(
+            "malloc-interposer counts nothing: libMallocInterposerSwift.so must come before libc (ldd), or be in LD_PRELOAD"
+        )
     }
 }

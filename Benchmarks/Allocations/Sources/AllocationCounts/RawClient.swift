@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Request bytes made once, before counting starts, so that sending them costs no allocation.
@@ -146,8 +146,9 @@ final class RawClient {
     private func hasPrefix(_ name: StaticString, at start: Int, end: Int) -> Bool {
         let count = name.utf8CodeUnitCount
         guard end - start >= count else { return false }
-        return strncasecmp(UnsafeRawPointer(buffer + start).assumingMemoryBound(to: CChar.self),
-                           UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), count) == 0
+        return strncasecmp(
+            UnsafeRawPointer(buffer + start).assumingMemoryBound(to: CChar.self),
+            UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), count) == 0
     }
 
     private func decimal(from start: Int, to end: Int) -> Int {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func format(_ value: Double, decimals: Int = 2) -> String {
@@ -25,8 +25,10 @@ func report(_ rows: [Row], options: Options) -> Int32 {
         fail("cannot read \(options.thresholdsPath): \(error)")
     }
 
-    let header = [pad("request", 30, left: true), pad("allocs", 8), pad("bytes", 8), pad("threshold", 11),
-                  pad("goal", 7), "  result"]
+    let header = [
+        pad("request", 30, left: true), pad("allocs", 8), pad("bytes", 8), pad("threshold", 11),
+        pad("goal", 7), "  result",
+    ]
     print(header.joined())
     var above: [String] = []
     var missing: [String] = []
@@ -45,17 +47,22 @@ func report(_ rows: [Row], options: Options) -> Int32 {
             // Exact counts make a drop real: say so, so that the threshold follows it down.
             result = Thresholds.threshold(for: count) < threshold ? "ok (lower the threshold?)" : "ok"
         }
-        print([pad(row.title, 30, left: true), pad(format(count), 8), pad(format(row.measurement.bytes, decimals: 0), 8),
-               pad(entry.map { format($0.threshold, decimals: 0) } ?? "—", 11),
-               pad(entry?.goal.map { "≤ " + format($0, decimals: 0) } ?? "—", 7), "  ", result].joined())
+        print(
+            [
+                pad(row.title, 30, left: true), pad(format(count), 8),
+                pad(format(row.measurement.bytes, decimals: 0), 8),
+                pad(entry.map { format($0.threshold, decimals: 0) } ?? "—", 11),
+                pad(entry?.goal.map { "≤ " + format($0, decimals: 0) } ?? "—", 7), "  ", result,
+            ].joined())
     }
 
     if options.verbose {
         print("\nAllocations of each batch of \(options.batchSize) requests (- for a batch left out):")
         for row in rows {
             let measurement = row.measurement
-            print("\(row.title): \(measurement.cleanBatches) of \(measurement.batches) batches clean, "
-                  + "largest − smallest \(format(measurement.spread)) per request")
+            print(
+                "\(row.title): \(measurement.cleanBatches) of \(measurement.batches) batches clean, "
+                    + "largest − smallest \(format(measurement.spread)) per request")
             if !measurement.batchCounts.isEmpty {
                 print("  " + measurement.batchCounts.map { $0.map(String.init) ?? "-" }.joined(separator: " "))
             }
@@ -66,7 +73,8 @@ func report(_ rows: [Row], options: Options) -> Int32 {
         var updated = thresholds
         for row in rows {
             let goal = thresholds.scenarios[row.name]?.goal
-            updated.scenarios[row.name] = .init(threshold: Thresholds.threshold(for: row.measurement.mallocs), goal: goal)
+            updated.scenarios[row.name] = .init(
+                threshold: Thresholds.threshold(for: row.measurement.mallocs), goal: goal)
         }
         do {
             try updated.write(to: options.thresholdsPath, order: rows.map(\.name))

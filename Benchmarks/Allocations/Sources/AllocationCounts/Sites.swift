@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AllocationSites
 import MallocInterposerSwift
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `--sites`: runs one scenario with a stack recorded for every allocation, then ranks where
 /// they come from, per request. Names come from `llvm-symbolizer` (with inlined frames, from the
@@ -33,7 +34,8 @@ func reportSites(of scenario: Scenario, named name: String, port: Int, options: 
     let symbols = Symbolizer(addresses: Set(stacks.flatMap(\.frames)))
     let perRequest = Double(requests)
 
-    print("""
+    print(
+        """
         \(name): \(requests) requests after \(options.warmup) warm-up requests; \
         \(format(Double(statistics.mallocCount) / perRequest)) allocations and \
         \(format(Double(statistics.mallocBytesCount) / perRequest, decimals: 0)) bytes per request \
@@ -63,7 +65,9 @@ func reportSites(of scenario: Scenario, named name: String, port: Int, options: 
         byProjectFrame[owner, default: Tally()].bytes += stack.size
         byProjectFrame[owner, default: Tally()].detail["\(how) ← \(caller)\(at)", default: 0] += 1
         let runtime = frames[..<firstSwift].filter { !Symbolizer.isAllocatorEntry($0.mangled) }.map(\.name)
-        let chain = ((runtime.isEmpty ? ["malloc"] : runtime) + frames[firstSwift...].prefix(10).map { "\($0.name) (\($0.location))" })
+        let chain =
+            ((runtime.isEmpty ? ["malloc"] : runtime)
+            + frames[firstSwift...].prefix(10).map { "\($0.name) (\($0.location))" })
             .joined(separator: "\n        ← ")
         byStack[chain, default: Tally()].count += 1
         byStack[chain, default: Tally()].bytes += stack.size
@@ -71,14 +75,18 @@ func reportSites(of scenario: Scenario, named name: String, port: Int, options: 
 
     print("By the first function of Loopwork on the stack:")
     for (owner, tally) in byProjectFrame.sorted(by: { $0.value.count > $1.value.count }) {
-        print("\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(owner)")
+        print(
+            "\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(owner)"
+        )
         for (detail, count) in tally.detail.sorted(by: { $0.value > $1.value }) {
             print("                    \(pad(format(Double(count) / perRequest), 6))  \(detail)")
         }
     }
     print("\nWhole stacks (innermost first):")
     for (chain, tally) in byStack.sorted(by: { $0.value.count > $1.value.count }) {
-        print("\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(chain)\n")
+        print(
+            "\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(chain)\n"
+        )
     }
 }
 
@@ -102,8 +110,10 @@ struct Symbolizer {
     }
 
     static func isAllocatorEntry(_ mangled: String) -> Bool {
-        ["malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "replacement_", "allocation_sites_",
-         "count_malloc", "swift_slowAlloc"].contains { mangled.hasPrefix($0) }
+        [
+            "malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "replacement_", "allocation_sites_",
+            "count_malloc", "swift_slowAlloc",
+        ].contains { mangled.hasPrefix($0) }
     }
 
     /// A function defined in one of Loopwork's modules (or this benchmark's routes).
@@ -118,12 +128,13 @@ struct Symbolizer {
             var name: UnsafePointer<CChar>?
             var loaded: UnsafeRawPointer?
             guard allocation_sites_object(UnsafeRawPointer(bitPattern: address), &name, &loaded) != 0,
-                  let base = loaded else { continue }
+                let base = loaded
+            else { continue }
             var path = name.map { String(cString: $0) } ?? ""
             if path.isEmpty || !path.hasPrefix("/") { path = Self.executablePath() }
             // A position-independent object is linked at 0, so its addresses are offsets from
             // where it was loaded; a fixed-address executable's are absolute.
-            let isFixedAddress = base.load(fromByteOffset: 16, as: UInt16.self) == 2   // ET_EXEC
+            let isFixedAddress = base.load(fromByteOffset: 16, as: UInt16.self) == 2  // ET_EXEC
             let offset = isFixedAddress ? address : address - UInt(bitPattern: base)
             byObject[path, default: []].append((address, offset))
         }
@@ -133,8 +144,9 @@ struct Symbolizer {
             let input = entries.map { "0x" + String($0.offset, radix: 16) }.joined(separator: "\n")
             // C++ names (the runtime's) are demangled here, Swift ones below: llvm-symbolizer
             // leaves those as they are.
-            let output = Self.run("llvm-symbolizer --obj='\(path)' --functions=linkage --inlines --output-style=LLVM",
-                                  input: input)
+            let output = Self.run(
+                "llvm-symbolizer --obj='\(path)' --functions=linkage --inlines --output-style=LLVM",
+                input: input)
             // One block per address: pairs of lines (function, file:line) per inlined frame, then a blank line.
             let blocks = output.split(separator: "\n\n", omittingEmptySubsequences: false)
             for (entry, block) in zip(entries, blocks) {
@@ -155,7 +167,9 @@ struct Symbolizer {
             names[mangled] = name.count > 140 ? String(name.prefix(140)) + "…" : name
         }
         for (address, list) in raw {
-            frames[address] = list.map { Frame(mangled: $0.name, name: names[$0.name] ?? $0.name, location: $0.location) }
+            frames[address] = list.map {
+                Frame(mangled: $0.name, name: names[$0.name] ?? $0.name, location: $0.location)
+            }
         }
     }
 
@@ -166,9 +180,14 @@ struct Symbolizer {
         var result = ""
         var depth = 0
         for character in name {
-            if character == "<" { depth += 1; if depth == 1 { result.append("<>") } }
-            else if character == ">" { depth -= 1 }
-            else if depth == 0 { result.append(character) }
+            if character == "<" {
+                depth += 1
+                if depth == 1 { result.append("<>") }
+            } else if character == ">" {
+                depth -= 1
+            } else if depth == 0 {
+                result.append(character)
+            }
         }
         return result
     }

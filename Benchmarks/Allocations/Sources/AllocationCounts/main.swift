@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Loopwork
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Allocations per request of a Loopwork server, counted in this process (Benchmarks/README.md
 /// tells how). Exits 1 when a count is above its threshold in `thresholds.json`.
@@ -90,8 +91,11 @@ struct Row {
 func request(_ method: String, _ path: String, port: Int, body: String? = nil) -> PreparedRequest {
     var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
     // As the benchmark harness's wrk script sends it (Benchmarks/peers/lua/post-tasks.lua).
-    if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" }
-    else { text += "\r\n" }
+    if let body {
+        text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    } else {
+        text += "\r\n"
+    }
     return PreparedRequest(text)
 }
 
@@ -118,11 +122,14 @@ func measureClientAlone(options: Options) -> (length: Measurement, chunked: Meas
             length.perform(on: client, tasksRun: &noTasks)
             chunked.perform(on: client, tasksRun: &noTasks)
         }
-        result = (measure(batches: options.batches, batchSize: options.batchSize) { _ in
-            length.perform(on: client, tasksRun: &noTasks)
-        }, measure(batches: options.batches, batchSize: options.batchSize) { _ in
-            chunked.perform(on: client, tasksRun: &noTasks)
-        })
+        result = (
+            measure(batches: options.batches, batchSize: options.batchSize) { _ in
+                length.perform(on: client, tasksRun: &noTasks)
+            },
+            measure(batches: options.batches, batchSize: options.batchSize) { _ in
+                chunked.perform(on: client, tasksRun: &noTasks)
+            }
+        )
     }
     canned.join()
     return result
@@ -139,10 +146,12 @@ func runBenchmark() async throws -> Int32 {
     let scenarios: [String: Scenario] = [
         "plaintext": Scenario(request: request("GET", "/plaintext", port: port), status: 200, waitsForTask: false),
         "json": Scenario(request: request("GET", "/json", port: port), status: 200, waitsForTask: false),
-        "tasks": Scenario(request: request("POST", "/tasks", port: port, body: #"{"job":"increment"}"#),
-                          status: 202, waitsForTask: true),
+        "tasks": Scenario(
+            request: request("POST", "/tasks", port: port, body: #"{"job":"increment"}"#),
+            status: 202, waitsForTask: true),
         "stream-1": Scenario(request: request("GET", "/stream/1", port: port), status: 200, waitsForTask: false),
-        "stream-long": Scenario(request: request("GET", "/stream/\(streamChunks)", port: port), status: 200, waitsForTask: false),
+        "stream-long": Scenario(
+            request: request("GET", "/stream/\(streamChunks)", port: port), status: 200, waitsForTask: false),
     ]
     var tasksRun = completedTasks.load(ordering: .acquiring)
 
@@ -171,11 +180,13 @@ func runBenchmark() async throws -> Int32 {
         Row(name: "json", title: "GET /json", measurement: json),
         Row(name: "tasks", title: "POST /tasks + its task", measurement: tasks),
         Row(name: "stream-response", title: "streamed response, 1 chunk", measurement: stream1),
-        Row(name: "stream-chunk", title: "each further chunk (\(streamChunkSize) B)",
+        Row(
+            name: "stream-chunk", title: "each further chunk (\(streamChunkSize) B)",
             measurement: (streamLong - stream1) / Double(streamChunks - 1)),
     ]
 
-    print("""
+    print(
+        """
         Allocations per request (malloc, calloc, realloc and the aligned forms, every thread),
         median of clean batches of \(options.batchSize) requests after \(options.warmup) warm-up requests.
         Client alone against a canned server: \(format(clientAlone.length.mallocs)) per request \

@@ -36,8 +36,9 @@ struct QueueOptions: ParsableArguments {
         var logger = Logger(label: "durable-bench")
         logger.logLevel = .info
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: port, workers: 1), logger: logger)
-        let configuration = DurableTasksConfiguration(postgres: postgres, runsWorkers: runsWorkers, concurrency: concurrency,
-                                                      connectionsPerLoop: connections)
+        let configuration = DurableTasksConfiguration(
+            postgres: postgres, runsWorkers: runsWorkers, concurrency: concurrency,
+            connectionsPerLoop: connections)
         try app.addDurableTasks(postgres: postgres, jobs: [NoOp()], configuration: configuration)
         return app
     }

@@ -28,11 +28,14 @@ let browserGET = """
     \r
 
     """
-let json = #"{"id":12345,"name":"Widget","tags":["a","b","c"],"price":19.99,"stock":{"warehouse":"north","count":42},"description":"A realistic JSON payload of a few hundred bytes, as an API client would post it to create or update a resource."}"#
-let postJSON = "POST /api/v1/items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: application/json\r\n"
+let json =
+    #"{"id":12345,"name":"Widget","tags":["a","b","c"],"price":19.99,"stock":{"warehouse":"north","count":42},"description":"A realistic JSON payload of a few hundred bytes, as an API client would post it to create or update a resource."}"#
+let postJSON =
+    "POST /api/v1/items HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: application/json\r\n"
     + "Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)"
 let chunk = String(repeating: "0123456789abcdef", count: 64)  // 1 KiB
-let chunkedUpload = "POST /upload HTTP/1.1\r\nHost: files.example.com\r\nContent-Type: application/octet-stream\r\n"
+let chunkedUpload =
+    "POST /upload HTTP/1.1\r\nHost: files.example.com\r\nContent-Type: application/octet-stream\r\n"
     + "Transfer-Encoding: chunked\r\n\r\n"
     + String(repeating: "400\r\n\(chunk)\r\n", count: 4) + "0\r\n\r\n"
 
@@ -127,7 +130,8 @@ let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
 let targetBytes = 256 * 1024
 
 print("Parsing pipelined buffers of ~\(targetBytes / 1024) KiB per iteration, best of 3 over \(seconds) s each.\n")
-print("| corpus entry | request bytes | LoopworkHTTP req/s | LoopworkHTTP MB/s | NIO (llhttp) req/s | NIO MB/s | ratio |")
+print(
+    "| corpus entry | request bytes | LoopworkHTTP req/s | LoopworkHTTP MB/s | NIO (llhttp) req/s | NIO MB/s | ratio |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 // An optional second argument keeps only the entries whose name contains it (for profiling).
 let only = arguments.count > 2 ? arguments[2] : nil
@@ -144,6 +148,7 @@ for entry in corpus where only.map({ entry.name.contains($0) }) ?? true {
         let rounded = (value * scale).rounded() / scale
         return digits == 0 ? String(Int(rounded)) : String(rounded)
     }
-    print("| \(entry.name) | \(entry.request.count) | \(format(ours)) | \(format(ours * megabytes, 2)) | "
-        + "\(format(theirs)) | \(format(theirs * megabytes, 2)) | \(format(ours / theirs, 2))x |")
+    print(
+        "| \(entry.name) | \(entry.request.count) | \(format(ours)) | \(format(ours * megabytes, 2)) | "
+            + "\(format(theirs)) | \(format(theirs * megabytes, 2)) | \(format(ours / theirs, 2))x |")
 }

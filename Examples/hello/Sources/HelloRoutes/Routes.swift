@@ -26,9 +26,9 @@ public func installRoutes(on app: App) {
     }
 
     app.post("/orders") { (order: JSONBody<Order>, tasks: Tasks) in
-        tasks.schedule(reserveStock, order.value.id)                        // now, beside the handler
-        tasks.afterRoute.schedule(warmCache, order.value.id)                // once the handler returned
-        tasks.afterResponse.schedule(sendConfirmation, order.value.email)   // once the answer is sent
+        tasks.schedule(reserveStock, order.value.id)  // now, beside the handler
+        tasks.afterRoute.schedule(warmCache, order.value.id)  // once the handler returned
+        tasks.afterResponse.schedule(sendConfirmation, order.value.email)  // once the answer is sent
         return StatusResponse(.accepted, ["status": "ok"])
     }
 }

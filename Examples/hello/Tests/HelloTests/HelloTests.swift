@@ -25,8 +25,9 @@ import Testing
     let app = App(configuration: AppConfiguration(workers: 1))
     installRoutes(on: app)
     try await app.test(.live) { client in
-        let response = try await client.execute(.post, "/orders", headerFields: [.contentType: "application/json"],
-                                                body: #"{"id": 7, "email": "ada@example.com"}"#)
+        let response = try await client.execute(
+            .post, "/orders", headerFields: [.contentType: "application/json"],
+            body: #"{"id": 7, "email": "ada@example.com"}"#)
         #expect(response.status == .accepted)
         #expect(response.text == #"{"status":"ok"}"#)
     }

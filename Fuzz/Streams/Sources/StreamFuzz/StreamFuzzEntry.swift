@@ -29,12 +29,14 @@
 //   closes (a waiting reader is woken); afterwards connection and bodies are freed (no cycle).
 import HTTPTypes
 import Logging
-@testable import Loopwork
 import LoopworkHTTP
 import LoopworkUV
 import Synchronization
+
+@testable import Loopwork
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: Decisions
@@ -64,7 +66,9 @@ private struct ReadPlan {
     var stopAfter: Int
 
     init(_ a: UInt8, _ b: UInt8, _ c: UInt8, offLoopAllowed: Bool) {
-        let modes: [Mode] = [.iterate, .iterate, .collect, .collectUpTo, .ignore, .readSome, .readSomeThenThrow, .producer]
+        let modes: [Mode] = [
+            .iterate, .iterate, .collect, .collectUpTo, .ignore, .readSome, .readSomeThenThrow, .producer,
+        ]
         mode = modes[Int(a % 8)]
         again = [.none, .none, .collect, .iterate][Int(a >> 3 & 3)]
         offLoop = offLoopAllowed && a & 0x80 != 0
@@ -176,16 +180,21 @@ private final class World: Sendable {
             guard request.head == seen.head.request else {
                 violation("handler \(index) got \(request.head) but request \(index) was \(seen.head.request)")
             }
-            let declared: Int? = switch seen.head.framing {
-            case .none: 0
-            case .contentLength(let length): length
-            case .chunked: nil
-            }
+            let declared: Int? =
+                switch seen.head.framing {
+                case .none: 0
+                case .contentLength(let length): length
+                case .chunked: nil
+                }
             guard request.body.declaredLength == declared else {
-                violation("request \(index): declared length \(String(describing: request.body.declaredLength)), framing \(seen.head.framing)")
+                violation(
+                    "request \(index): declared length \(String(describing: request.body.declaredLength)), framing \(seen.head.framing)"
+                )
             }
             if case .stream(let inbound) = request.body.storage {
-                guard inbound.expectsContinue == seen.head.expectsContinue else { violation("request \(index): expectsContinue differs") }
+                guard inbound.expectsContinue == seen.head.expectsContinue else {
+                    violation("request \(index): expectsContinue differs")
+                }
                 state.bodies.append(WeakBody(body: inbound))
             }
             // A body that arrived whole before its handler started comes as bytes; the reader's
@@ -215,7 +224,9 @@ private final class World: Sendable {
                 violation("request \(index): reader got \(offset + chunk.count) bytes under a limit of \(limit)")
             }
             guard offset + chunk.count <= body.count, body[offset..<offset + chunk.count].elementsEqual(chunk) else {
-                violation("request \(index): chunk at \(offset) (\(chunk.count) bytes) is not what the parser produced (\(body.count) bytes)")
+                violation(
+                    "request \(index): chunk at \(offset) (\(chunk.count) bytes) is not what the parser produced (\(body.count) bytes)"
+                )
             }
         }
     }
@@ -225,11 +236,17 @@ private final class World: Sendable {
         state.withLock { state in
             let seen = state.seen[index]
             guard seen.ended, count == seen.body.count else {
-                violation("request \(index): body ended after \(count) bytes; the parser saw \(seen.body.count), ended: \(seen.ended)")
+                violation(
+                    "request \(index): body ended after \(count) bytes; the parser saw \(seen.body.count), ended: \(seen.ended)"
+                )
             }
             if let body {
-                guard body.bufferedBytes == 0 else { violation("request \(index): \(body.bufferedBytes) bytes buffered after the end") }
-                if let slot = state.bodies.firstIndex(where: { $0.body === body }) { state.bodies[slot].readToEnd = true }
+                guard body.bufferedBytes == 0 else {
+                    violation("request \(index): \(body.bufferedBytes) bytes buffered after the end")
+                }
+                if let slot = state.bodies.firstIndex(where: { $0.body === body }) {
+                    state.bodies[slot].readToEnd = true
+                }
             }
         }
     }
@@ -241,16 +258,22 @@ private final class World: Sendable {
             if let error = error as? HTTPError {
                 let declared: Int = if case .contentLength(let length) = seen.head.framing { length } else { 0 }
                 guard error.status == .contentTooLarge, declared > limit || seen.body.count > limit else {
-                    violation("request \(index): \(error) under a limit of \(limit); declared \(declared), parsed \(seen.body.count)")
+                    violation(
+                        "request \(index): \(error) under a limit of \(limit); declared \(declared), parsed \(seen.body.count)"
+                    )
                 }
                 if let body {
                     guard body.bufferedBytes == 0, body.wasRefused else {
-                        violation("request \(index): refused but \(body.bufferedBytes) bytes buffered, wasRefused \(body.wasRefused)")
+                        violation(
+                            "request \(index): refused but \(body.bufferedBytes) bytes buffered, wasRefused \(body.wasRefused)"
+                        )
                     }
                 }
                 return
             }
-            guard let error = error as? RequestBodyError else { violation("request \(index): unexpected error \(error)") }
+            guard let error = error as? RequestBodyError else {
+                violation("request \(index): unexpected error \(error)")
+            }
             switch error {
             case .clientDisconnected:
                 // The input is over (the driver checks that the connection closes).
@@ -300,7 +323,9 @@ private final class World: Sendable {
                 let refused = body.wasRefused
                 let buffered = body.bufferedBytes
                 guard buffered >= 0 else { violation("bufferedBytes is \(buffered)") }
-                guard !entry.readToEnd || buffered == 0 else { violation("\(buffered) bytes buffered after a read to the end") }
+                guard !entry.readToEnd || buffered == 0 else {
+                    violation("\(buffered) bytes buffered after a read to the end")
+                }
                 guard !refused || buffered == 0 else { violation("\(buffered) bytes buffered in a refused body") }
             }
         }
@@ -330,20 +355,23 @@ private struct Reader: Middleware {
         let token = Token(world)
         defer { withExtendedLifetime(token) {} }
         let (index, plan) = world.begin(request)
-        trace("request \(index): \(request.method.rawValue) \(request.path), declared \(String(describing: request.body.declaredLength)), plan \(plan)")
+        trace(
+            "request \(index): \(request.method.rawValue) \(request.path), declared \(String(describing: request.body.declaredLength)), plan \(plan)"
+        )
         if plan.mode == .producer {
             let producerToken = Token(world)
-            return Response(body: ResponseBody { [world] writer in
-                defer { withExtendedLifetime(producerToken) {} }
-                do {
-                    try await Self.read(request, index: index, plan: plan, world: world) { count in
-                        try await writer.write(Array("\(count);".utf8))
+            return Response(
+                body: ResponseBody { [world] writer in
+                    defer { withExtendedLifetime(producerToken) {} }
+                    do {
+                        try await Self.read(request, index: index, plan: plan, world: world) { count in
+                            try await writer.write(Array("\(count);".utf8))
+                        }
+                    } catch {
+                        world.producerFailed()
+                        throw error
                     }
-                } catch {
-                    world.producerFailed()
-                    throw error
-                }
-            })
+                })
         }
         if plan.offLoop {
             let world = world
@@ -358,8 +386,10 @@ private struct Reader: Middleware {
         return Response(bytes: Array("request \(index)".utf8))
     }
 
-    private static func read(_ request: Request, index: Int, plan: ReadPlan, world: World,
-                             onChunk: (Int) async throws -> Void) async throws {
+    private static func read(
+        _ request: Request, index: Int, plan: ReadPlan, world: World,
+        onChunk: (Int) async throws -> Void
+    ) async throws {
         let inbound: InboundBody? = if case .stream(let inbound) = request.body.storage { inbound } else { nil }
         let chosen = plan.limit(declared: request.body.declaredLength)
         var body = request.body
@@ -420,7 +450,9 @@ private struct Reader: Middleware {
     }
 
     /// A second read of a body read whole: `collected` when it was collected, `nil` when iterated.
-    private static func readAgain(_ body: RequestBody, collected: [UInt8]?, index: Int, plan: ReadPlan, limit: Int) async throws {
+    private static func readAgain(_ body: RequestBody, collected: [UInt8]?, index: Int, plan: ReadPlan, limit: Int)
+        async throws
+    {
         switch (plan.again, collected) {
         case (.none, _):
             return
@@ -442,7 +474,9 @@ private struct Reader: Middleware {
             if case .bytes = body.storage { return }
             // A new iterator of a stream that was read to its end finds it ended.
             var iterator = body.makeAsyncIterator()
-            guard try await iterator.next() == nil else { violation("request \(index): a second iteration yielded a chunk") }
+            guard try await iterator.next() == nil else {
+                violation("request \(index): a second iteration yielded a chunk")
+            }
         }
     }
 }
@@ -497,7 +531,9 @@ private final class FuzzTransport: ConnectionTransport {
             return
         }
         if bytes == Self.interim { continues += 1 }
-        trace("write \(bytes.count)\(holdsWrites ? " (held)" : ""): \(String(decoding: bytes.prefix(40), as: UTF8.self).debugDescription)")
+        trace(
+            "write \(bytes.count)\(holdsWrites ? " (held)" : ""): \(String(decoding: bytes.prefix(40), as: UTF8.self).debugDescription)"
+        )
         // Writes complete in order, as on a socket: none overtakes one still held.
         if holdsWrites || !held.isEmpty {
             held.append((bytes, completion))
@@ -623,7 +659,9 @@ private final class Driver {
 
     private func mainRound() {
         let action = world.draw()
-        trace("round \(rounds): action \(action % 8), reading \(transport.isReading), held writes \(transport.pendingWriteBytes)")
+        trace(
+            "round \(rounds): action \(action % 8), reading \(transport.isReading), held writes \(transport.pendingWriteBytes)"
+        )
         switch action % 8 {
         case 0, 1, 2:
             if !deliverNext(size: world.draw()) { idleRounds += 1 }
@@ -683,7 +721,9 @@ private final class Driver {
 
     /// The client sends what is left, lets writes through and readers go on, then ends its input.
     private func endRound() {
-        if rounds % 1000 == 1 { trace("ending, round \(rounds): reading \(transport.isReading), closed \(transport.isClosed)") }
+        if rounds % 1000 == 1 {
+            trace("ending, round \(rounds): reading \(transport.isReading), closed \(transport.isClosed)")
+        }
         transport.holdsWrites = false
         transport.release(Int.max)
         world.tick()
@@ -698,8 +738,10 @@ private final class Driver {
         endingRounds += 1
         // A hang is both: 5 s, and so many rounds that a process starved of CPU (nice 19 on a
         // busy machine) cannot pass for one.
-        if let since = endingSince, endingRounds > 500_000, rounds % 256 == 0, ContinuousClock.now - since > .seconds(5) {
-            let state = "closed \(transport.isClosed), reading \(transport.isReading), input ended \(inputEnded), "
+        if let since = endingSince, endingRounds > 500_000, rounds % 256 == 0, ContinuousClock.now - since > .seconds(5)
+        {
+            let state =
+                "closed \(transport.isClosed), reading \(transport.isReading), input ended \(inputEnded), "
                 + "\(wire.count - offset) bytes unsent, handlers/producers alive \(world.liveTokens), "
                 + "requests \(world.seenCount), handlers \(world.invocations), parsing body \(connection?.parsingBody != nil), "
                 + "owes responses \(connection?.owesResponses ?? false)"
@@ -749,15 +791,20 @@ private final class Driver {
         world.checkBodies()
         if let connection, let (body, sequence) = connection.parsingBody {
             guard body.bufferedBytes >= 0 else { violation("parsing body buffers \(body.bufferedBytes)") }
-            if let remaining = body.remainingDeclaredBytes, let declared = body.declaredLength, sequence < world.seenCount {
+            if let remaining = body.remainingDeclaredBytes, let declared = body.declaredLength,
+                sequence < world.seenCount
+            {
                 let parsed = world.seen(sequence).body.count
                 guard declared - remaining == parsed else {
-                    violation("request \(sequence): the connection counted \(declared - remaining) body bytes, the parser \(parsed)")
+                    violation(
+                        "request \(sequence): the connection counted \(declared - remaining) body bytes, the parser \(parsed)"
+                    )
                 }
             }
         }
         guard transport.continues <= world.continueReaders else {
-            violation("\(transport.continues) 100 Continue answers for \(world.continueReaders) readers that expected one")
+            violation(
+                "\(transport.continues) 100 Continue answers for \(world.continueReaders) readers that expected one")
         }
     }
 
@@ -807,8 +854,9 @@ public func fuzzStreams(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         fatalError("setup failed: \(error)")
     }
-    let worker = WorkerContext(index: 0, loop: loop, responder: responder, configuration: app.configuration,
-                               services: app.services, logger: logger, dateCache: HTTPDateCache())
+    let worker = WorkerContext(
+        index: 0, loop: loop, responder: responder, configuration: app.configuration,
+        services: app.services, logger: logger, dateCache: HTTPDateCache())
     let driver = Driver(world: world, loop: loop, worker: worker, wire: wire, resetAtEnd: second & 0x80 != 0)
     let bound = LoopBound(driver, on: loop)
     loop.execute { bound.withValue { $0.start() } }
