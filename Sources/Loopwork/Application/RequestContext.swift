@@ -11,11 +11,7 @@ public final class RequestContext: Sendable {
     /// The logger for this request, with `request-id` in its metadata.
     ///
     /// Built on access: most requests never log, and adding metadata allocates.
-    public var logger: Logger {
-        var logger = baseLogger
-        logger[metadataKey: "request-id"] = "\(requestID)"
-        return logger
-    }
+    public var logger: Logger { baseLogger.withRequestID(requestID) }
     /// The app's logger without the request's metadata; its level decides what is logged.
     let baseLogger: Logger
     /// The app-wide services this request may use (the task supervisor, user services).

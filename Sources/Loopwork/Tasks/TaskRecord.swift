@@ -30,11 +30,7 @@ struct TaskEnvironment: Sendable {
 
     /// The logger with `request-id` metadata. Built on use: adding metadata allocates, and most
     /// requests' tasks never log.
-    var logger: Logger {
-        var logger = baseLogger
-        logger[metadataKey: "request-id"] = "\(requestID)"
-        return logger
-    }
+    var logger: Logger { baseLogger.withRequestID(requestID) }
 
     /// ``logger`` with the task's name as `task` metadata as well.
     func logger(task name: String) -> Logger {
