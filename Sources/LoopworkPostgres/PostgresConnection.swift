@@ -353,8 +353,9 @@ public actor PostgresConnection {
         listeners = [:]
         guard let connection else { return }
         self.connection = nil
-        let finish = LoopBound(connection, on: loop)
         if loopRuns, let poll {
+            // Boxed here, on the loop: off it (a stopped loop) there is no poll to wait for.
+            let finish = LoopBound(connection, on: loop)
             self.poll = nil
             poll.close { finish.withValue { PQfinish($0) } }
         } else {
