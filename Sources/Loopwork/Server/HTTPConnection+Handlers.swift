@@ -21,8 +21,7 @@ extension HTTPConnection {
     /// Runs `dispatch`'s handler: in the parked task when there is one, else in a new task. Either
     /// way, inside a read callback the handler starts at once (see `EventLoop.startingTasksInline`).
     func run(_ dispatch: Dispatch) {
-        if let parked = parkedHandlerTask {
-            parkedHandlerTask = nil
+        if let parked = parkedHandlerTask.take() {
             worker.releaseParking()
             parked.resume(returning: dispatch)
             return
@@ -69,8 +68,9 @@ extension HTTPConnection {
         return connection.withValueCheckedInDebug { connection in
             connection.complete(response, for: exchange)
             // A cancelled task would carry its cancellation into the next request's handler; a
-            // closed connection takes no further request; one parked task is enough.
-            return !Task.isCancelled && !connection.isClosed && connection.parkedHandlerTask == nil
+            // closed or closing connection takes no further request; one parked task is enough.
+            return !Task.isCancelled && !connection.isClosed && connection.acceptingRequests
+                && connection.parkedHandlerTask == nil
                 && connection.worker.reserveParking()
         }
     }

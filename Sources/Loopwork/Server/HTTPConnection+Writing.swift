@@ -13,13 +13,14 @@ extension HTTPConnection {
         // closing request), that last response says so.
         var keepAlive = exchange.keepAlive && (acceptingRequests || !responses.isLast(exchange.sequence))
         let serializer = worker.serializer
-        var bytes = takeSpareResponseBuffer()
+        var bytes: [UInt8] = []
         var stream: OutboundBody?
         switch response.body.storage {
         case .bytes(let body):
             // The body's fate decides the Connection field, so settle it before serializing.
             if !settleUnreadBody(exchange.body) { keepAlive = false }
-            bytes.reserveCapacity(body.count + 256)
+            // Only a whole response gives its buffer back (in `writeWhole`), so only it takes one.
+            bytes = takeSpareResponseBuffer()
             serializer.writeResponse(
                 status: response.status, headerFields: response.headerFields, body: body,
                 version: exchange.version, keepAlive: keepAlive, isHeadRequest: exchange.isHead,
