@@ -5,7 +5,7 @@ extension Logger {
     /// a request carries, from its handler and from its background tasks alike.
     func withRequestID(_ requestID: String) -> Logger {
         var logger = self
-        logger[metadataKey: "request-id"] = "\(requestID)"
+        logger[metadataKey: "request-id"] = .string(requestID)
         return logger
     }
 }

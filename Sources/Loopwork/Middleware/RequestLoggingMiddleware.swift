@@ -19,8 +19,9 @@ public struct RequestLoggingMiddleware: Middleware {
         let response = try await next(request)
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        // The request id goes with the line's own metadata: a request logger would copy the
-        // handler and its metadata for this one line.
+        // The request id goes with the line's own metadata rather than through
+        // `Logger.withRequestID`: a request logger would copy the handler and its metadata for
+        // this one line.
         request.context.baseLogger.log(
             level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)",
             metadata: [

@@ -58,7 +58,9 @@ extension App {
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully and returns. Blocks the
     /// calling thread: for `main.swift`. From async code use the `async` overload, or run the
-    /// app in a `ServiceGroup`, whose ``run()`` leaves the signals to the group.
+    /// app in a `ServiceGroup` (as a `Service`, through `run()`), which leaves the signals to the
+    /// group. Unavailable from async code, where blocking would hold a cooperative thread.
+    @available(*, noasync, message: "use the async runUntilSignalled(), or a ServiceGroup")
     public func runUntilSignalled() throws {
         let finished = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<Void, any Error>>(.success(()))

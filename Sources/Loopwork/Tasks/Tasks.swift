@@ -36,7 +36,8 @@ public struct Tasks: TaskScheduling {
 }
 
 extension Tasks: RequestDependency {
-    /// The request's scheduler, created on first use and shared by every dependency of the request.
+    /// A scheduler for the request. Every one made for the same request schedules into the same
+    /// tasks, which the request's context keeps, so a handler and its dependencies share them.
     public static func resolve(from request: Request) async throws -> Tasks {
         let context = request.context
         guard let supervisor = context.services.service(TaskSupervisor.self) else {
