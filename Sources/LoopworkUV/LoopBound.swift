@@ -16,6 +16,7 @@ public struct LoopBound<Value>: @unchecked Sendable {
 
     /// Boxes `value`, which belongs to `loop`. Traps off the loop's thread: a programming error.
     public init(_ value: Value, on loop: EventLoop) {
+        // A programming error of the code that boxed it, never reachable from input.
         precondition(loop.inEventLoop, "loop-bound value boxed off its loop")
         self.value = value
         self.loop = loop

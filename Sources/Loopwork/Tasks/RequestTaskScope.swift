@@ -64,20 +64,20 @@ struct RequestTasks {
 
     /// The handler returned (`succeeded`) or threw; reported before the response is written.
     mutating func handlerFinished(succeeded: Bool) -> TaskRelease {
-        guard handlerSucceeded == nil else { return TaskRelease(reason: "") }
+        guard handlerSucceeded == nil else { return .nothing }
         return settleHandler(succeeded: succeeded, reason: "its handler threw")
     }
 
     /// The response's last byte was handed to the kernel, or it never will be; with
     /// `bodyFailed`, because its body's producer threw mid-stream.
     mutating func responseFinished(bodyFailed: Bool) -> TaskRelease {
-        guard !responseFinished else { return TaskRelease(reason: "") }
+        guard !responseFinished else { return .nothing }
         responseFinished = true
         if handlerSucceeded == nil {
             return settleHandler(succeeded: false, reason: "the response finished before its handler")
         }
         defer { afterResponse = TaskList() }
-        guard bodyFailed else { return TaskRelease(then: afterResponse, reason: "") }
+        guard bodyFailed else { return TaskRelease(then: afterResponse, reason: "nothing is discarded") }
         // A producer that threw mid-stream fails the request as a throwing handler does.
         let (always, dropped) = afterResponse.partitioned { $0.config.runsAlways }
         return TaskRelease(dropped: dropped, then: always, reason: "its response body failed")
@@ -112,6 +112,9 @@ struct TaskRelease {
     var dropped = TaskList()
     var then = TaskList()
     let reason: String
+
+    /// A milestone already passed: it releases nothing.
+    static let nothing = TaskRelease(reason: "nothing is discarded")
 
     func perform() {
         start.forEach { $0.supervisor.admit($0) }
