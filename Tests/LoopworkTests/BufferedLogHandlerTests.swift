@@ -37,4 +37,35 @@ struct BufferedLogHandlerTests {
         #expect(lines[1].contains(" error demo: error.message=Failure() error.type="), "\(lines[1])")
         #expect(lines[1].hasSuffix("request-id=r1 [LoopworkTests] failed"), "\(lines[1])")
     }
+
+    @Test func theEventsKeyWinsOverTheProvidersOverTheLoggersAndALongLineStaysWhole() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let writer = LineWriter(fileDescriptor: ends[1])
+        let provider = Logger.MetadataProvider { ["k": "provider", "p": "provider"] }
+        var logger = Logger(label: "demo") { label in
+            BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+        }
+        logger[metadataKey: "k"] = "logger"
+        logger[metadataKey: "p"] = "logger"
+        logger[metadataKey: "l"] = "logger"
+        // 3,000 bytes: past the buffer a line is formatted in on the stack.
+        let long = String(repeating: "é", count: 1500)
+        logger.info("\(long)", metadata: ["k": "event"], source: "S")
+        logger.info("short", source: "S")
+        writer.stop()
+        close(ends[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            output += buffer[..<count]
+        }
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+        try #require(lines.count == 2)
+        #expect(lines[0].hasSuffix(" info demo: k=event l=logger p=provider [S] " + long))
+        #expect(lines[1].hasSuffix(" info demo: k=provider l=logger p=provider [S] short"), "\(lines[1])")
+    }
 }

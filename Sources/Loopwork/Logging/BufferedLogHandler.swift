@@ -1,12 +1,6 @@
 public import Logging
 import LoopworkUV
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A swift-log handler for servers: lines are formatted on the logging thread (an event loop, say)
 /// and written by a writer thread in batches, so a log line costs a copy, not a system call.
 ///
@@ -66,81 +60,67 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        // Built as bytes, not a String: appending to a String checks and updates its UTF-8
-        // flags on every piece, and the writer wants bytes anyway.
-        let message = event.message.description
-        var line: [UInt8] = []
-        line.reserveCapacity(LogTimestamp.length + label.utf8.count + message.utf8.count + 128)
-        LogTimestamp.append(to: &line)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: event.level.rawValue.utf8)
-        if !label.isEmpty {
+        LogLine.withStackBuffer { line in
+            LogTimestamp.append(to: &line)
             line.append(UInt8(ascii: " "))
-            line.append(contentsOf: label.utf8)
+            line.append(event.level.rawValue)
+            if !label.isEmpty {
+                line.append(UInt8(ascii: " "))
+                line.append(label)
+            }
+            line.append(UInt8(ascii: ":"))
+            appendMetadata(to: &line, event: event)
+            line.append(" [")
+            line.append(event.source)
+            line.append("] ")
+            line.append(event.message.description)
+            line.append(UInt8(ascii: "\n"))
+            line.withBytes { _ = writer.append($0) }
         }
-        line.append(UInt8(ascii: ":"))
-        appendMetadata(to: &line, event: event)
-        line.append(contentsOf: " [".utf8)
-        line.append(contentsOf: event.source.utf8)
-        line.append(contentsOf: "] ".utf8)
-        line.append(contentsOf: message.utf8)
-        line.append(UInt8(ascii: "\n"))
-        _ = line.withUnsafeBytes { writer.append($0) }
     }
 
     /// ` key=value` for every key, sorted, a key from the event winning over the provider's and
     /// the provider's over the logger's, as `StreamLogHandler` merges them; written straight
     /// into the line rather than through a merged dictionary and joined strings.
-    private func appendMetadata(to line: inout [UInt8], event: LogEvent) {
+    private func appendMetadata(to line: inout LogLine, event: LogEvent) {
         let provided = metadataProvider?.get() ?? [:]
         let explicit = event.metadata ?? [:]
-        var keys = Array(metadata.keys)
-        if !provided.isEmpty { keys.append(contentsOf: provided.keys) }
-        if !explicit.isEmpty { keys.append(contentsOf: explicit.keys) }
-        if event.error != nil { keys.append(contentsOf: ["error.message", "error.type"]) }
-        guard !keys.isEmpty else { return }
-        keys.sort()
-        var previous: String?
-        for key in keys where key != previous {
-            previous = key
-            line.append(UInt8(ascii: " "))
-            line.append(contentsOf: key.utf8)
-            line.append(UInt8(ascii: "="))
-            if let error = event.error, key == "error.message" {
-                line.append(contentsOf: "\(error)".utf8)
-            } else if let error = event.error, key == "error.type" {
-                line.append(contentsOf: String(reflecting: type(of: error)).utf8)
-            } else if let value = explicit[key] ?? provided[key] ?? metadata[key] {
-                line.append(contentsOf: value.description.utf8)
+        let count = metadata.count + provided.count + explicit.count + (event.error == nil ? 0 : 2)
+        guard count > 0 else { return }
+        // On the stack: the few entries of a line should not cost an allocation.
+        withUnsafeTemporaryAllocation(of: MetadataEntry.self, capacity: count) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var filled = 0
+            func add(_ key: String, _ rank: Int, _ value: Logger.MetadataValue) {
+                (base + filled).initialize(to: MetadataEntry(key: key, rank: rank, value: value))
+                filled += 1
+            }
+            if let error = event.error {
+                add("error.message", 0, .string("\(error)"))
+                add("error.type", 0, .string(String(reflecting: type(of: error))))
+            }
+            for (key, value) in explicit { add(key, 1, value) }
+            for (key, value) in provided { add(key, 2, value) }
+            for (key, value) in metadata { add(key, 3, value) }
+            var entries = UnsafeMutableBufferPointer(start: base, count: filled)
+            defer { entries.deinitialize() }
+            entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.rank < $1.rank }
+            var previous: String?
+            for entry in entries where entry.key != previous {
+                previous = entry.key
+                line.append(UInt8(ascii: " "))
+                line.append(entry.key)
+                line.append(UInt8(ascii: "="))
+                line.append(entry.value.description)
             }
         }
     }
 }
 
-/// The local time, to the second, as `2026-12-02T03:09:16+0000`: formatted once a second, not per line.
-enum LogTimestamp {
-    private static let cache = Locked<(second: time_t, text: [UInt8])>((-1, []))
-
-    /// The usual length of a timestamp, for reserving a line's capacity.
-    static let length = 24
-
-    /// Appends the current second's timestamp.
-    static func append(to line: inout [UInt8]) {
-        let now = time(nil)
-        cache.withLock { cache in
-            if cache.second != now {
-                cache = (now, format(now))
-            }
-            line.append(contentsOf: cache.text)
-        }
-    }
-
-    private static func format(_ seconds: time_t) -> [UInt8] {
-        var seconds = seconds
-        var parts = tm()
-        guard localtime_r(&seconds, &parts) != nil else { return Array("<unknown>".utf8) }
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-        return buffer[..<count].map { UInt8(bitPattern: $0) }
-    }
+/// One metadata value of a line with where it came from: of two with the same key, the lower
+/// `rank` is written (the event's error, then the event, the provider, the logger).
+private struct MetadataEntry {
+    let key: String
+    let rank: Int
+    let value: Logger.MetadataValue
 }

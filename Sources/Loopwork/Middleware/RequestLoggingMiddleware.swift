@@ -22,12 +22,14 @@ public struct RequestLoggingMiddleware: Middleware {
         // The request id goes with the line's own metadata rather than through
         // `Logger.withRequestID`: a request logger would copy the handler and its metadata for
         // this one line.
+        // The source is given: left out, swift-log would parse it from the file name per line.
         request.context.baseLogger.log(
             level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)",
             metadata: [
                 "request-id": .string(request.context.requestID),
-                "duration-us": "\(micros)",
-            ])
+                "duration-us": .string(String(micros)),
+            ],
+            source: "Loopwork")
         return response
     }
 }
