@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(name: "Loopwork", path: "../.."),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
@@ -31,6 +32,7 @@ let package = Package(
                 "AllocationSites",
                 .product(name: "Loopwork", package: "Loopwork"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             swiftSettings: strictSettings

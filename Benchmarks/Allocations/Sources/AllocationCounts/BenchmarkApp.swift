@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import Loopwork
 import Synchronization
 
@@ -45,4 +46,14 @@ private func streamed(chunks: Int) -> Response {
         body: ResponseBody { writer in
             for _ in 0..<chunks { try await writer.write(streamChunk) }
         })
+}
+
+/// The demo's access log alone: `RequestLoggingMiddleware` at `.info` into a `BufferedLogHandler`
+/// on standard output, which this process points at /dev/null (see `output(_:)`).
+func makeLoggedApp() -> App {
+    let logger = Logger(label: "allocations") { BufferedLogHandler.standardOutput(label: $0) }
+    let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: 0, workers: 1), logger: logger)
+    app.add(middleware: RequestLoggingMiddleware(level: .info))
+    app.get("/plaintext") { "Hello, World!" }
+    return app
 }

@@ -29,7 +29,7 @@ func report(_ rows: [Row], options: Options) -> Int32 {
         pad("request", 30, left: true), pad("allocs", 8), pad("bytes", 8), pad("threshold", 11),
         pad("goal", 7), "  result",
     ]
-    print(header.joined())
+    output(header.joined())
     var above: [String] = []
     var missing: [String] = []
     for row in rows {
@@ -47,7 +47,7 @@ func report(_ rows: [Row], options: Options) -> Int32 {
             // Exact counts make a drop real: say so, so that the threshold follows it down.
             result = Thresholds.threshold(for: count) < threshold ? "ok (lower the threshold?)" : "ok"
         }
-        print(
+        output(
             [
                 pad(row.title, 30, left: true), pad(format(count), 8),
                 pad(format(row.measurement.bytes, decimals: 0), 8),
@@ -57,14 +57,14 @@ func report(_ rows: [Row], options: Options) -> Int32 {
     }
 
     if options.verbose {
-        print("\nAllocations of each batch of \(options.batchSize) requests (- for a batch left out):")
+        output("\nAllocations of each batch of \(options.batchSize) requests (- for a batch left out):")
         for row in rows {
             let measurement = row.measurement
-            print(
+            output(
                 "\(row.title): \(measurement.cleanBatches) of \(measurement.batches) batches clean, "
                     + "largest − smallest \(format(measurement.spread)) per request")
             if !measurement.batchCounts.isEmpty {
-                print("  " + measurement.batchCounts.map { $0.map(String.init) ?? "-" }.joined(separator: " "))
+                output("  " + measurement.batchCounts.map { $0.map(String.init) ?? "-" }.joined(separator: " "))
             }
         }
     }
@@ -81,16 +81,16 @@ func report(_ rows: [Row], options: Options) -> Int32 {
         } catch {
             fail("cannot write \(options.thresholdsPath): \(error)")
         }
-        print("\nwrote \(options.thresholdsPath): today's counts + 5 % (at least + 1), rounded up")
+        output("\nwrote \(options.thresholdsPath): today's counts + 5 % (at least + 1), rounded up")
         return 0
     }
     if !missing.isEmpty {
-        print("\nno threshold for \(missing.joined(separator: ", ")) in \(options.thresholdsPath)")
+        output("\nno threshold for \(missing.joined(separator: ", ")) in \(options.thresholdsPath)")
         return 1
     }
     if !above.isEmpty {
-        print("\nabove the threshold: \(above.joined(separator: ", ")). Find the new allocation with --sites;")
-        print("raise a threshold only on purpose (--write-thresholds, then commit the file with the reason).")
+        output("\nabove the threshold: \(above.joined(separator: ", ")). Find the new allocation with --sites;")
+        output("raise a threshold only on purpose (--write-thresholds, then commit the file with the reason).")
         return 1
     }
     return 0

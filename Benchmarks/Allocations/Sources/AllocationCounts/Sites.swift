@@ -8,8 +8,8 @@ import MallocInterposerSwift
 /// `--sites`: runs one scenario with a stack recorded for every allocation, then ranks where
 /// they come from, per request. Names come from `llvm-symbolizer` (with inlined frames, from the
 /// release build's debug info) and `swift demangle`, run once the counting is over.
-func reportSites(of scenario: Scenario, named name: String, port: Int, options: Options, tasksRun: inout Int) {
-    let client = RawClient(port: port)
+func reportSites(of scenario: Scenario, named name: String, options: Options, tasksRun: inout Int) {
+    let client = RawClient(port: scenario.port)
     for _ in 0..<options.warmup { scenario.perform(on: client, tasksRun: &tasksRun) }
     let requests = options.sitesRequests
     guard allocation_sites_prepare(1 << 20, 48) == 1 else { fail("cannot reserve the stack buffer") }
@@ -34,7 +34,7 @@ func reportSites(of scenario: Scenario, named name: String, port: Int, options: 
     let symbols = Symbolizer(addresses: Set(stacks.flatMap(\.frames)))
     let perRequest = Double(requests)
 
-    print(
+    output(
         """
         \(name): \(requests) requests after \(options.warmup) warm-up requests; \
         \(format(Double(statistics.mallocCount) / perRequest)) allocations and \
@@ -73,18 +73,18 @@ func reportSites(of scenario: Scenario, named name: String, port: Int, options: 
         byStack[chain, default: Tally()].bytes += stack.size
     }
 
-    print("By the first function of Loopwork on the stack:")
+    output("By the first function of Loopwork on the stack:")
     for (owner, tally) in byProjectFrame.sorted(by: { $0.value.count > $1.value.count }) {
-        print(
+        output(
             "\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(owner)"
         )
         for (detail, count) in tally.detail.sorted(by: { $0.value > $1.value }) {
-            print("                    \(pad(format(Double(count) / perRequest), 6))  \(detail)")
+            output("                    \(pad(format(Double(count) / perRequest), 6))  \(detail)")
         }
     }
-    print("\nWhole stacks (innermost first):")
+    output("\nWhole stacks (innermost first):")
     for (chain, tally) in byStack.sorted(by: { $0.value.count > $1.value.count }) {
-        print(
+        output(
             "\(pad(format(Double(tally.count) / perRequest), 7))  \(pad(format(Double(tally.bytes) / perRequest, decimals: 0), 6)) B  \(chain)\n"
         )
     }

@@ -47,7 +47,7 @@ struct Options {
             case "--sites": options.sites = value(argument)
             case "--sites-requests": options.sitesRequests = count(argument)
             case "--help", "-h":
-                print(usage)
+                output(usage)
                 exit(0)
             default: fail("unknown argument \(argument)\n\(usage)")
             }
@@ -56,18 +56,59 @@ struct Options {
     }
 }
 
+/// Where the report goes: the process's standard output as it was at the start. Standard output
+/// itself is moved to /dev/null by ``silenceStandardOutput()``, because the access-log row's
+/// server writes its lines there.
+let reportDescriptor = dup(STDOUT_FILENO)
+
+/// Writes one line of the report.
+func output(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    line.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(reportDescriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+}
+
+func silenceStandardOutput() {
+    let devNull = open("/dev/null", O_WRONLY)
+    guard devNull >= 0, reportDescriptor >= 0, dup2(devNull, STDOUT_FILENO) >= 0 else {
+        fail("cannot move standard output to /dev/null")
+    }
+    close(devNull)
+}
+
 func fail(_ message: String) -> Never {
     let line = Array("error: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(2)
 }
 
-/// One kind of request, sent again and again on one keep-alive connection.
+/// One kind of request, sent again and again on one keep-alive connection to the server at `port`.
 struct Scenario {
+    let port: Int
     let request: PreparedRequest
     let status: Int
     /// Wait until its after-response task has run before the next request.
     let waitsForTask: Bool
+
+    init(_ method: String, _ path: String, port: Int, body: String? = nil, status: Int, waitsForTask: Bool = false) {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        // As the benchmark harness's wrk script sends it (Benchmarks/peers/lua/post-tasks.lua).
+        if let body {
+            text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } else {
+            text += "\r\n"
+        }
+        self.port = port
+        self.request = PreparedRequest(text)
+        self.status = status
+        self.waitsForTask = waitsForTask
+    }
 
     /// Sends the request, checks the status, and for `POST /tasks` waits for the task.
     func perform(on client: RawClient, tasksRun: inout Int) {
@@ -88,19 +129,8 @@ struct Row {
     var measurement: Measurement
 }
 
-func request(_ method: String, _ path: String, port: Int, body: String? = nil) -> PreparedRequest {
-    var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-    // As the benchmark harness's wrk script sends it (Benchmarks/peers/lua/post-tasks.lua).
-    if let body {
-        text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-    } else {
-        text += "\r\n"
-    }
-    return PreparedRequest(text)
-}
-
-func run(_ scenario: Scenario, port: Int, options: Options, tasksRun: inout Int) -> Measurement {
-    let client = RawClient(port: port)
+func run(_ scenario: Scenario, options: Options, tasksRun: inout Int) -> Measurement {
+    let client = RawClient(port: scenario.port)
     for _ in 0..<options.warmup { scenario.perform(on: client, tasksRun: &tasksRun) }
     return measure(batches: options.batches, batchSize: options.batchSize) { _ in
         scenario.perform(on: client, tasksRun: &tasksRun)
@@ -113,8 +143,8 @@ func measureClientAlone(options: Options) -> (length: Measurement, chunked: Meas
     let canned = CannedServer(chunks: streamChunks, chunkSize: streamChunkSize)
     canned.start()
     var noTasks = 0
-    let length = Scenario(request: request("GET", "/length", port: canned.port), status: 200, waitsForTask: false)
-    let chunked = Scenario(request: request("GET", "/chunked", port: canned.port), status: 200, waitsForTask: false)
+    let length = Scenario("GET", "/length", port: canned.port, status: 200)
+    let chunked = Scenario("GET", "/chunked", port: canned.port, status: 200)
     let result: (Measurement, Measurement)
     do {
         let client = RawClient(port: canned.port)
@@ -138,20 +168,20 @@ func measureClientAlone(options: Options) -> (length: Measurement, chunked: Meas
 /// The whole run; its locals keep the counters and the client out of the main actor's globals.
 func runBenchmark() async throws -> Int32 {
     let options = Options.parse(CommandLine.arguments)
+    silenceStandardOutput()
     checkInterposerIsActive()
 
     let app = makeApp()
     let running = try await app.start()
     let port = running.port
+    let loggedApp = try await makeLoggedApp().start()
     let scenarios: [String: Scenario] = [
-        "plaintext": Scenario(request: request("GET", "/plaintext", port: port), status: 200, waitsForTask: false),
-        "json": Scenario(request: request("GET", "/json", port: port), status: 200, waitsForTask: false),
-        "tasks": Scenario(
-            request: request("POST", "/tasks", port: port, body: #"{"job":"increment"}"#),
-            status: 202, waitsForTask: true),
-        "stream-1": Scenario(request: request("GET", "/stream/1", port: port), status: 200, waitsForTask: false),
-        "stream-long": Scenario(
-            request: request("GET", "/stream/\(streamChunks)", port: port), status: 200, waitsForTask: false),
+        "plaintext": Scenario("GET", "/plaintext", port: port, status: 200),
+        "json": Scenario("GET", "/json", port: port, status: 200),
+        "tasks": Scenario("POST", "/tasks", port: port, body: #"{"job":"increment"}"#, status: 202, waitsForTask: true),
+        "stream-1": Scenario("GET", "/stream/1", port: port, status: 200),
+        "stream-long": Scenario("GET", "/stream/\(streamChunks)", port: port, status: 200),
+        "logged": Scenario("GET", "/plaintext", port: loggedApp.port, status: 200),
     ]
     var tasksRun = completedTasks.load(ordering: .acquiring)
 
@@ -159,33 +189,37 @@ func runBenchmark() async throws -> Int32 {
         guard let scenario = scenarios[name] else {
             fail("--sites takes one of \(scenarios.keys.sorted().joined(separator: ", "))")
         }
-        reportSites(of: scenario, named: name, port: port, options: options, tasksRun: &tasksRun)
+        reportSites(of: scenario, named: name, options: options, tasksRun: &tasksRun)
         await running.shutdown()
+        await loggedApp.shutdown()
         return 0
     }
 
     let clientAlone = measureClientAlone(options: options)
     func measured(_ name: String, alone: Measurement) -> Measurement {
-        run(scenarios[name]!, port: port, options: options, tasksRun: &tasksRun) - alone
+        run(scenarios[name]!, options: options, tasksRun: &tasksRun) - alone
     }
     let plaintext = measured("plaintext", alone: clientAlone.length)
     let json = measured("json", alone: clientAlone.length)
     let tasks = measured("tasks", alone: clientAlone.length)
+    let logged = measured("logged", alone: clientAlone.length)
     let stream1 = measured("stream-1", alone: clientAlone.chunked)
     let streamLong = measured("stream-long", alone: clientAlone.chunked)
     await running.shutdown()
+    await loggedApp.shutdown()
 
     let rows = [
         Row(name: "plaintext", title: "GET /plaintext", measurement: plaintext),
         Row(name: "json", title: "GET /json", measurement: json),
         Row(name: "tasks", title: "POST /tasks + its task", measurement: tasks),
+        Row(name: "logged", title: "GET /plaintext, access log", measurement: logged),
         Row(name: "stream-response", title: "streamed response, 1 chunk", measurement: stream1),
         Row(
             name: "stream-chunk", title: "each further chunk (\(streamChunkSize) B)",
             measurement: (streamLong - stream1) / Double(streamChunks - 1)),
     ]
 
-    print(
+    output(
         """
         Allocations per request (malloc, calloc, realloc and the aligned forms, every thread),
         median of clean batches of \(options.batchSize) requests after \(options.warmup) warm-up requests.
