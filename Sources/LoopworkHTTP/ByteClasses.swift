@@ -52,22 +52,23 @@ package enum ByteClass {
     /// RFC 9110 tchar: `!#$%&'*+-.^_`|~`, digits and letters.
     @inline(__always)
     static func isToken(_ byte: UInt8) -> Bool {
-        let word: UInt64
-        switch byte >> 6 {
-        case 0: word = 0x03FF_6CFA_0000_0000
-        case 1: word = 0x57FF_FFFF_C7FF_FFFE
-        default: return false
-        }
-        return (word >> UInt64(byte & 63)) & 1 == 1
+        bitmap(low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C7FF_FFFE, contains: byte)
     }
 
     /// RFC 3986 unreserved and sub-delims: ALPHA, DIGIT, `-._~` and `!$&'()*+,;=` (a reg-name without `%`).
     @inline(__always)
     static func isRegNameChar(_ byte: UInt8) -> Bool {
+        bitmap(low: 0x2BFF_7FD2_0000_0000, high: 0x47FF_FFFE_87FF_FFFE, contains: byte)
+    }
+
+    /// Whether the bitmap `low` (bytes 0-63), `high` (bytes 64-127) has the bit of `byte` set; no byte
+    /// above 127 is in it.
+    @inline(__always)
+    private static func bitmap(low: UInt64, high: UInt64, contains byte: UInt8) -> Bool {
         let word: UInt64
         switch byte >> 6 {
-        case 0: word = 0x2BFF_7FD2_0000_0000
-        case 1: word = 0x47FF_FFFE_87FF_FFFE
+        case 0: word = low
+        case 1: word = high
         default: return false
         }
         return (word >> UInt64(byte & 63)) & 1 == 1
