@@ -101,12 +101,6 @@ struct HTTPChunkedDecoder {
         }
         try countExtensionByte(limits)
         switch step {
-        case .extensionSpace:
-            if byte == ByteClass.semicolon {
-                step = .extensionNameStart
-            } else if !isSpace {
-                throw HTTPParseError(.invalidChunkExtension)
-            }
         case .extensionNameStart:
             if ByteClass.isToken(byte) {
                 step = .extensionName
@@ -116,12 +110,8 @@ struct HTTPChunkedDecoder {
         case .extensionName, .extensionNameSpace:
             if byte == ByteClass.equals {
                 step = .extensionValueStart
-            } else if byte == ByteClass.semicolon {
-                step = .extensionNameStart
-            } else if isSpace {
-                step = .extensionNameSpace
-            } else if step == .extensionNameSpace || !ByteClass.isToken(byte) {
-                throw HTTPParseError(.invalidChunkExtension)
+            } else {
+                try afterWord(byte, isSpace: isSpace, space: .extensionNameSpace, inWord: step == .extensionName)
             }
         case .extensionValueStart:
             if ByteClass.isToken(byte) {
@@ -131,14 +121,8 @@ struct HTTPChunkedDecoder {
             } else if !isSpace {
                 throw HTTPParseError(.invalidChunkExtension)
             }
-        case .extensionToken, .extensionQuotedEnd:
-            if byte == ByteClass.semicolon {
-                step = .extensionNameStart
-            } else if isSpace {
-                step = .extensionSpace
-            } else if step == .extensionQuotedEnd || !ByteClass.isToken(byte) {
-                throw HTTPParseError(.invalidChunkExtension)
-            }
+        case .extensionToken, .extensionQuotedEnd, .extensionSpace:
+            try afterWord(byte, isSpace: isSpace, space: .extensionSpace, inWord: step == .extensionToken)
         case .extensionQuoted:
             // qdtext is a field-value byte other than DQUOTE and backslash (RFC 9110 §5.6.4).
             if byte == ByteClass.dquote {
@@ -153,6 +137,20 @@ struct HTTPChunkedDecoder {
             step = .extensionQuoted
         case .sizeFirstDigit, .size, .sizeLF, .data, .dataCR, .dataLF:
             break
+        }
+    }
+
+    /// A byte after a name or a value, or after the BWS behind one: ";" starts the next name and BWS moves
+    /// to `space`. A token byte continues the word only `inWord` (not after BWS, nor after a closing quote);
+    /// any other byte breaks the grammar.
+    @inline(__always)
+    private mutating func afterWord(_ byte: UInt8, isSpace: Bool, space: Step, inWord: Bool) throws(HTTPParseError) {
+        if byte == ByteClass.semicolon {
+            step = .extensionNameStart
+        } else if isSpace {
+            step = space
+        } else if !inWord || !ByteClass.isToken(byte) {
+            throw HTTPParseError(.invalidChunkExtension)
         }
     }
 
