@@ -63,18 +63,9 @@ public final class LineWriter: @unchecked Sendable {
         uv_mutex_init(mutex)
         uv_cond_init(wake)
         uv_cond_init(batchWritten)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = uv_thread_create(
-            &thread,
-            { argument in
-                guard let argument else { return }
-                Unmanaged<LineWriter>.fromOpaque(argument).takeRetainedValue().runWriter()
-            }, context)
-        guard status == 0 else {
-            Unmanaged<LineWriter>.fromOpaque(context).release()
-            return
-        }
+        guard let thread = try? spawnThread({ [self] in runWriter() }) else { return }
         uv_mutex_lock(mutex)
+        self.thread = thread
         hasThread = true
         uv_mutex_unlock(mutex)
         let installHook = Self.live.withLock { live in

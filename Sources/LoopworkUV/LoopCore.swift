@@ -125,18 +125,7 @@ final class LoopCore: @unchecked Sendable {
     }
 
     func startThread() throws(UVError) {
-        var thread = uv_thread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = uv_thread_create(
-            &thread,
-            { argument in
-                guard let argument else { return }
-                Unmanaged<LoopCore>.fromOpaque(argument).takeRetainedValue().runThread()
-            }, context)
-        guard status == 0 else {
-            Unmanaged<LoopCore>.fromOpaque(context).release()
-            throw UVError(code: status, operation: "uv_thread_create")
-        }
+        let thread = try spawnThread { [self] in runThread() }
         state.withLock { $0.thread = thread }
     }
 
