@@ -16,12 +16,22 @@ public class LoopHandle {
     private var closeCompleted = false
     private var closeCallbacks: [() -> Void] = []
 
-    /// Takes ownership of `memory` (an allocated, not yet initialised `uv_*_t`) whose base view
-    /// is `handle`. The caller initialises the handle with libuv, then calls ``retainForLibuv()``.
-    init(loop: EventLoop, memory: UnsafeMutableRawPointer, handle: UnsafeMutablePointer<uv_handle_t>) {
+    /// Allocates the memory of one `Handle` (a `uv_*_t`, not yet initialised), whose base view
+    /// `asHandle` gives. The caller initialises the handle with libuv, then calls
+    /// ``retainForLibuv()``.
+    init<Handle>(
+        loop: EventLoop, allocating _: Handle.Type,
+        _ asHandle: (UnsafeMutablePointer<Handle>) -> UnsafeMutablePointer<uv_handle_t>
+    ) {
+        let typed = UnsafeMutablePointer<Handle>.allocate(capacity: 1)
         self.loop = loop
-        self.memory = memory
-        self.handle = handle
+        self.memory = UnsafeMutableRawPointer(typed)
+        self.handle = asHandle(typed)
+    }
+
+    /// The handle as the `uv_*_t` it was allocated as.
+    func handle<Handle>(as _: Handle.Type) -> UnsafeMutablePointer<Handle> {
+        memory.assumingMemoryBound(to: Handle.self)
     }
 
     /// Stores the +1 owner reference in `handle->data`; from here on only `uv_close` releases it.

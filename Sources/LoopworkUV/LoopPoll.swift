@@ -22,15 +22,12 @@ public final class LoopPoll: LoopHandle {
     public let socket: Int32
 
     private init(loop: EventLoop, socket: Int32, ready: @escaping (Result<Events, UVError>) -> Void) {
-        let poll = UnsafeMutablePointer<uv_poll_t>.allocate(capacity: 1)
         self.ready = ready
         self.socket = socket
-        super.init(loop: loop, memory: UnsafeMutableRawPointer(poll), handle: loopwork_poll_as_handle(poll))
+        super.init(loop: loop, allocating: uv_poll_t.self) { loopwork_poll_as_handle($0) }
     }
 
-    private var poll: UnsafeMutablePointer<uv_poll_t> {
-        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_poll_t.self)
-    }
+    private var poll: UnsafeMutablePointer<uv_poll_t> { handle(as: uv_poll_t.self) }
 
     /// Creates a watcher of `socket`; it reports nothing until ``watch(_:)``. Loop thread only.
     ///

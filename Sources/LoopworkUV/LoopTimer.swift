@@ -6,15 +6,12 @@ public final class LoopTimer: LoopHandle {
     private let repeats: Bool
 
     fileprivate init(loop: EventLoop, repeats: Bool, fire: @escaping () -> Void) {
-        let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
         self.fire = fire
         self.repeats = repeats
-        super.init(loop: loop, memory: UnsafeMutableRawPointer(timer), handle: loopwork_timer_as_handle(timer))
+        super.init(loop: loop, allocating: uv_timer_t.self) { loopwork_timer_as_handle($0) }
     }
 
-    private var timer: UnsafeMutablePointer<uv_timer_t> {
-        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_timer_t.self)
-    }
+    fileprivate var timer: UnsafeMutablePointer<uv_timer_t> { handle(as: uv_timer_t.self) }
 
     /// Stops the timer; its callback never fires after this. Loop thread only.
     public func cancel() {
@@ -75,8 +72,7 @@ extension EventLoop {
     ) throws(UVError) -> LoopTimer {
         try checkAccepting()
         let timer = LoopTimer(loop: self, repeats: repeating != nil, fire: fire)
-        let status = uv_timer_init(
-            uvLoop, UnsafeMutableRawPointer(timer.handle).assumingMemoryBound(to: uv_timer_t.self))
+        let status = uv_timer_init(uvLoop, timer.timer)
         guard status == 0 else {
             timer.discardUninitialized()
             throw UVError(code: status, operation: "uv_timer_init")

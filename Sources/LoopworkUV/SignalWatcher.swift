@@ -6,9 +6,8 @@ public final class SignalWatcher: LoopHandle {
     private var handler: ((Int32) -> Void)?
 
     private init(loop: EventLoop, handler: @escaping (Int32) -> Void) {
-        let signal = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
         self.handler = handler
-        super.init(loop: loop, memory: UnsafeMutableRawPointer(signal), handle: loopwork_signal_as_handle(signal))
+        super.init(loop: loop, allocating: uv_signal_t.self) { loopwork_signal_as_handle($0) }
     }
 
     /// Calls `handler` on the loop each time `signal` arrives. Loop thread only.
@@ -19,7 +18,7 @@ public final class SignalWatcher: LoopHandle {
     {
         try loop.checkAccepting()
         let watcher = SignalWatcher(loop: loop, handler: handler)
-        let pointer = UnsafeMutableRawPointer(watcher.handle).assumingMemoryBound(to: uv_signal_t.self)
+        let pointer = watcher.handle(as: uv_signal_t.self)
         let status = uv_signal_init(loop.uvLoop, pointer)
         guard status == 0 else {
             watcher.discardUninitialized()

@@ -20,13 +20,10 @@ public final class TCPConnection: LoopHandle {
     private var peer: String?
 
     private init(loop: EventLoop) {
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        super.init(loop: loop, memory: UnsafeMutableRawPointer(tcp), handle: loopwork_tcp_as_handle(tcp))
+        super.init(loop: loop, allocating: uv_tcp_t.self) { loopwork_tcp_as_handle($0) }
     }
 
-    private var tcp: UnsafeMutablePointer<uv_tcp_t> {
-        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self)
-    }
+    private var tcp: UnsafeMutablePointer<uv_tcp_t> { handle(as: uv_tcp_t.self) }
 
     private var stream: UnsafeMutablePointer<uv_stream_t> { loopwork_tcp_as_stream(tcp) }
 

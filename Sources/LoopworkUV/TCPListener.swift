@@ -22,14 +22,11 @@ public final class TCPListener: LoopHandle {
     public private(set) var localPort = 0
 
     private init(loop: EventLoop, onConnection: @escaping (TCPConnection) -> Void) {
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         self.onConnection = onConnection
-        super.init(loop: loop, memory: UnsafeMutableRawPointer(tcp), handle: loopwork_tcp_as_handle(tcp))
+        super.init(loop: loop, allocating: uv_tcp_t.self) { loopwork_tcp_as_handle($0) }
     }
 
-    private var tcp: UnsafeMutablePointer<uv_tcp_t> {
-        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self)
-    }
+    private var tcp: UnsafeMutablePointer<uv_tcp_t> { handle(as: uv_tcp_t.self) }
 
     /// The listening socket's descriptor, nil once closing. Loop thread only.
     ///
