@@ -32,12 +32,9 @@ extension RequestDependency {
 public struct DependencyEnvironment: Sendable {
     /// The route, as `"POST /orders"`.
     public let route: String
+    /// Package-visible so that other modules' dependencies can look their service up; only the app
+    /// creates environments (with the implicit initializer).
     package let services: AppServices
-
-    package init(route: String, services: AppServices) {
-        self.route = route
-        self.services = services
-    }
 }
 
 /// The app cannot start because of how it was configured.
