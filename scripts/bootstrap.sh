@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages Loopwork needs (libuv and libpq headers, pkg-config, curl) when they
-# are missing.
+# Installs the system packages Loopwork needs (libuv and libpq headers, pkg-config, curl, python3)
+# when they are missing.
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ pkg-config --exists libuv 2>/dev/null || missing+=(libuv1-dev)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The documentation's code blocks are type-checked by scripts/check-doc-snippets.py.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

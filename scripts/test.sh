@@ -48,6 +48,9 @@ timeout 1200 swift test --skip-build
 echo "== compile-failure snippets (schedule's compile-time checks)"
 ./scripts/check-compile-failures.sh "$(swift build --show-bin-path)"
 
+echo "== documentation code blocks (README and DocC articles type-check against the API)"
+./scripts/check-doc-snippets.py "$(swift build --show-bin-path)"
+
 echo "== documentation (the DocC catalogue builds without warnings)"
 ./scripts/check-docs.sh
 
