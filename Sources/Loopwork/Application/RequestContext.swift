@@ -68,11 +68,16 @@ public final class RequestContext: Sendable {
         if let response { observer.responseFinished(delivered: response.delivered, bodyFailed: response.bodyFailed) }
     }
 
+    /// The handler returned (`succeeded`) or threw. Only the first report counts: a handler that
+    /// returns after its request was answered without it (a timeout) stays failed, as its tasks
+    /// were treated.
     package func handlerFinished(succeeded: Bool) {
-        let (release, observers) = state.withLock { state in
+        let first = state.withLock { state -> (TaskRelease, [any RequestLifecycleObserver])? in
+            guard state.handlerSucceeded == nil else { return nil }
             state.handlerSucceeded = succeeded
             return (state.tasks.handlerFinished(succeeded: succeeded), state.observers)
         }
+        guard let (release, observers) = first else { return }
         release.perform()
         for observer in observers {
             observer.handlerFinished(succeeded: succeeded)
@@ -84,6 +89,8 @@ public final class RequestContext: Sendable {
     package func responseFinished(delivered: Bool, bodyFailed: Bool = false) {
         let (release, observers) = state.withLock { state in
             state.response = (delivered, bodyFailed)
+            // Answered before its handler returned: the handler has failed, for the tasks too.
+            if state.handlerSucceeded == nil { state.handlerSucceeded = false }
             defer { state.observers.removeAll() }
             return (state.tasks.responseFinished(bodyFailed: bodyFailed), state.observers)
         }

@@ -29,6 +29,21 @@ struct TaskTimingTests {
         try await task.value
     }
 
+    @Test func aHandlerReturningAfterItsResponseStaysFailed() async throws {
+        let harness = TaskHarness()
+        let (request, tasks) = try await harness.scheduler()
+        let task = tasks.afterRoute.schedule({ () async in })
+        // Answered first (a timeout, say), then the handler returns.
+        request.context.responseFinished(delivered: true)
+        request.context.handlerFinished(succeeded: true)
+        let late = MilestoneRecorder()
+        request.context.addObserver(late)
+        #expect(late.recorded == ["handler-failed", "delivered"])
+        // Discarded with the failed handler, and not started by the late one.
+        #expect(task.state == .discarded)
+        await #expect(throws: TaskDiscardedError.self) { try await task.value }
+    }
+
     @Test func afterResponseStartsOnlyWhenTheResponseFinished() async throws {
         let harness = TaskHarness()
         let (request, tasks) = try await harness.scheduler()
