@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
             logger: logger)
         if let postgres = durable.postgres {
             try app.addDurableTasks(
-                postgres: postgres, jobs: [durable.welcomeJob], configuration: durable.configuration(postgres))
+                postgres: postgres, jobs: [durable.welcomeJob], configuration: durable.configuration)
             if durable.durableWorkersOnly {
                 DemoRoutes.installWorkerRoutes(on: app)
             } else {
@@ -128,10 +128,9 @@ struct DurableOptions: ParsableArguments {
 
     var welcomeJob: SendWelcomeEmail { SendWelcomeEmail(mailServerLatency: .milliseconds(welcomeDelayMs)) }
 
-    func configuration(_ postgres: String) -> DurableTasksConfiguration {
+    var configuration: DurableTasksConfiguration {
         DurableTasksConfiguration(
-            postgres: postgres, schema: durableSchema, concurrency: durableConcurrency,
-            leaseDuration: .seconds(durableLeaseSeconds))
+            schema: durableSchema, concurrency: durableConcurrency, leaseDuration: .seconds(durableLeaseSeconds))
     }
 }
 

@@ -1,4 +1,5 @@
 public import Loopwork
+import LoopworkPostgres
 public import Metrics
 
 extension App {
@@ -12,19 +13,18 @@ extension App {
     /// - Parameters:
     ///   - postgres: The server, as a libpq URL or connection string.
     ///   - jobs: The job types this instance schedules and runs, each with a unique name.
-    ///   - configuration: Schema, worker and lease settings; `postgres` overrides its server.
+    ///   - configuration: Schema, worker and lease settings.
     ///   - metricsFactory: Where the queue's counters and timers go; `nil` uses the global
     ///     `MetricsSystem.factory`.
     /// - Throws: ``DurableTasksError`` when two job types share a name.
     public func addDurableTasks(
         postgres: String, jobs: [any DurableJob],
-        configuration: DurableTasksConfiguration? = nil,
+        configuration: DurableTasksConfiguration = DurableTasksConfiguration(),
         metricsFactory: (any MetricsFactory)? = nil
     ) throws {
-        var settings = configuration ?? DurableTasksConfiguration(postgres: postgres)
-        settings.postgres = postgres
         let queue = DurableQueue(
-            configuration: settings, registry: try JobRegistry(jobs),
+            postgres: PostgresConfiguration(postgres), configuration: configuration,
+            registry: try JobRegistry(jobs),
             metricsFactory: metricsFactory ?? MetricsSystem.factory)
         services.install(queue)
     }

@@ -18,6 +18,8 @@ import Metrics
 public final class DurableQueue: AppService, RequestDependency {
     /// How this instance uses the queue.
     public let configuration: DurableTasksConfiguration
+    /// The server holding the queue, as `addDurableTasks` was given it.
+    let postgres: PostgresConfiguration
     /// This instance's id in the queue's rows (`locked_by`).
     public let instanceID: String
     let registry: JobRegistry
@@ -35,7 +37,11 @@ public final class DurableQueue: AppService, RequestDependency {
         var logger = Logger(label: "loopwork.durable")
     }
 
-    init(configuration: DurableTasksConfiguration, registry: JobRegistry, metricsFactory: any MetricsFactory) {
+    init(
+        postgres: PostgresConfiguration, configuration: DurableTasksConfiguration, registry: JobRegistry,
+        metricsFactory: any MetricsFactory
+    ) {
+        self.postgres = postgres
         self.configuration = configuration
         self.registry = registry
         self.store = DurableStore(schema: DurableSchema(name: configuration.schema))
@@ -134,14 +140,13 @@ public final class DurableQueue: AppService, RequestDependency {
     }
 
     package func appDidStartLoops(_ loops: [EventLoop], logger: Logger) async throws {
-        let postgres = PostgresConfiguration(configuration.postgres)
         let pools = loops.map { PostgresPool(postgres, size: configuration.connectionsPerLoop, on: $0) }
         do {
             try await pools[0].withConnection { try await store.schema.migrate(on: $0) }
         } catch {
             for pool in pools { await pool.close() }
             throw DurableTasksError(
-                "durable tasks cannot start: PostgreSQL at \(configuration.redactedPostgres): \(error)")
+                "durable tasks cannot start: PostgreSQL at \(postgres.redactedConnectionString): \(error)")
         }
         var queueLogger = logger
         queueLogger[metadataKey: "instance"] = "\(instanceID)"

@@ -4,10 +4,9 @@
     import Foundation
 #endif
 
-/// How an instance uses the durable queue.
+/// How an instance uses the durable queue. The server it uses is not part of it: that is the
+/// `postgres` argument of `addDurableTasks`, the one place it is given.
 public struct DurableTasksConfiguration: Sendable {
-    /// The PostgreSQL server, as a libpq connection string or URL.
-    public var postgres: String
     /// The schema holding the queue's tables, created at start when missing.
     public var schema: String
     /// Whether this instance runs jobs. An instance that only schedules (and serves `GET` of
@@ -30,12 +29,11 @@ public struct DurableTasksConfiguration: Sendable {
 
     /// The defaults suit a web service whose jobs take seconds.
     public init(
-        postgres: String, schema: String = "loopwork", runsWorkers: Bool = true, concurrency: Int = 16,
+        schema: String = "loopwork", runsWorkers: Bool = true, concurrency: Int = 16,
         leaseDuration: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
         retention: Duration = .seconds(7 * 24 * 3600), shutdownDeadline: Duration = .seconds(20),
         connectionsPerLoop: Int = 2
     ) {
-        self.postgres = postgres
         self.schema = schema
         self.runsWorkers = runsWorkers
         self.concurrency = concurrency
@@ -44,17 +42,6 @@ public struct DurableTasksConfiguration: Sendable {
         self.retention = retention
         self.shutdownDeadline = shutdownDeadline
         self.connectionsPerLoop = connectionsPerLoop
-    }
-
-    /// The connection string without its password, for messages and logs.
-    var redactedPostgres: String {
-        guard let scheme = postgres.firstRange(of: "://"), let at = postgres[scheme.upperBound...].firstIndex(of: "@")
-        else {
-            return postgres.contains("password=") ? "(connection string with a password)" : postgres
-        }
-        let credentials = postgres[scheme.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return postgres }
-        return String(postgres[..<colon]) + ":***" + String(postgres[at...])
     }
 
     func validate() throws(DurableTasksError) {

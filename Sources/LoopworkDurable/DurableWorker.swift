@@ -275,8 +275,7 @@ actor DurableWorker {
         var failures = 0
         while !stopping {
             do {
-                let connection = try await PostgresConnection.connect(
-                    PostgresConfiguration(queue.configuration.postgres), on: loop)
+                let connection = try await PostgresConnection.connect(queue.postgres, on: loop)
                 // A stop that came while connecting found no listener to close: close it here.
                 guard !stopping else {
                     await connection.close()

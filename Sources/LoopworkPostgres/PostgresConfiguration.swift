@@ -19,4 +19,15 @@ public struct PostgresConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout
     }
+
+    /// The connection string without its password, for messages and logs.
+    public var redactedConnectionString: String {
+        let text = connectionString
+        guard let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") else {
+            return text.contains("password=") ? "(connection string with a password)" : text
+        }
+        let credentials = text[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
 }

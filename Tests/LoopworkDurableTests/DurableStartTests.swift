@@ -67,7 +67,7 @@ struct DurableStartTests {
         let app = App()
         try app.addDurableTasks(
             postgres: "postgres://127.0.0.1:1/none", jobs: [Greet(log: JobLog())],
-            configuration: DurableTasksConfiguration(postgres: "", schema: "jobs; DROP TABLE users"))
+            configuration: DurableTasksConfiguration(schema: "jobs; DROP TABLE users"))
         let message = await startError(app)
         #expect(message?.contains("lowercase letters") == true, "\(message ?? "started")")
     }

@@ -22,7 +22,7 @@ enum DurableTestDatabase {
         -> DurableTasksConfiguration
     {
         var configuration = DurableTasksConfiguration(
-            postgres: url ?? "", schema: schema, leaseDuration: .seconds(3),
+            schema: schema, leaseDuration: .seconds(3),
             pollInterval: .milliseconds(200), shutdownDeadline: .seconds(2))
         adjust(&configuration)
         return configuration

@@ -37,8 +37,7 @@ struct QueueOptions: ParsableArguments {
         logger.logLevel = .info
         let app = App(configuration: AppConfiguration(host: "127.0.0.1", port: port, workers: 1), logger: logger)
         let configuration = DurableTasksConfiguration(
-            postgres: postgres, runsWorkers: runsWorkers, concurrency: concurrency,
-            connectionsPerLoop: connections)
+            runsWorkers: runsWorkers, concurrency: concurrency, connectionsPerLoop: connections)
         try app.addDurableTasks(postgres: postgres, jobs: [NoOp()], configuration: configuration)
         return app
     }
