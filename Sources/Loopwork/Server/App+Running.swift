@@ -82,16 +82,15 @@ extension App {
     public func runUntilSignalled() async throws {
         let running = try await start()
         let loop = running.runtime.loops[0]
-        let watchers = Locked<[LoopBound<SignalWatcher>]>([])
         let installed: Bool = await withCheckedContinuation { continuation in
             let accepted = loop.execute {
                 do {
+                    // libuv holds each watcher until the loops close every handle at shutdown.
                     for signal in [SIGINT, SIGTERM] {
-                        let watcher = try SignalWatcher.watch(on: loop, signal: signal) { number in
+                        _ = try SignalWatcher.watch(on: loop, signal: signal) { number in
                             running.runtime.app.logger.info("signal received", metadata: ["signal": "\(number)"])
                             Task { await running.shutdown() }
                         }
-                        watchers.withLock { $0.append(LoopBound(watcher, on: loop)) }
                     }
                     continuation.resume(returning: true)
                 } catch {
@@ -103,7 +102,6 @@ extension App {
         if !installed {
             logger.error("could not watch SIGINT/SIGTERM; stop the app with its shutdown() instead")
         }
-        // The watchers are closed with every other handle when the loops shut down.
         await running.waitUntilStopped()
     }
 }
