@@ -156,8 +156,9 @@ public final class LineWriter: @unchecked Sendable {
         Self.live.withLock { _ = $0.writers.removeValue(forKey: ObjectIdentifier(self)) }
         uv_mutex_lock(mutex)
         let joinable = hasThread
+        var writerThread = thread
         uv_mutex_unlock(mutex)
-        if joinable { uv_thread_join(&thread) }
+        if joinable { uv_thread_join(&writerThread) }
     }
 
     private func runWriter() {

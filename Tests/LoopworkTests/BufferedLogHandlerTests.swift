@@ -54,6 +54,7 @@ struct BufferedLogHandlerTests {
         let long = String(repeating: "é", count: 1500)
         logger.info("\(long)", metadata: ["k": "event"], source: "S")
         logger.info("short", source: "S")
+        logger.info("", metadata: ["empty": ""], source: "S")
         writer.stop()
         close(ends[1])
         var output: [UInt8] = []
@@ -64,8 +65,9 @@ struct BufferedLogHandlerTests {
             output += buffer[..<count]
         }
         let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
-        try #require(lines.count == 2)
+        try #require(lines.count == 3)
         #expect(lines[0].hasSuffix(" info demo: k=event l=logger p=provider [S] " + long))
         #expect(lines[1].hasSuffix(" info demo: k=provider l=logger p=provider [S] short"), "\(lines[1])")
+        #expect(lines[2].hasSuffix(" info demo: empty= k=provider l=logger p=provider [S] "), "\(lines[2])")
     }
 }

@@ -41,6 +41,8 @@ struct LogLine: ~Copyable {
     }
 
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        // An empty piece (an empty value) may have no base address; it must not spill the line.
+        guard !bytes.isEmpty else { return }
         if !spilled, bytes.count <= stack.count - count, let source = bytes.baseAddress,
             let target = stack.baseAddress
         {
