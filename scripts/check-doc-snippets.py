@@ -36,7 +36,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCUMENTS = ["README.md"] + sorted(glob.glob(os.path.join("Sources", "Loopwork", "Loopwork.docc", "*.md")))
+DOCUMENTS = ["README.md"] + sorted(
+    os.path.relpath(path, ROOT) for path in glob.glob(os.path.join(ROOT, "Sources", "Loopwork", "Loopwork.docc", "*.md"))
+)
 ANNOTATION = re.compile(r"<!--\s*snippet:\s*(.*?)\s*(-->)?$")
 
 
@@ -170,8 +172,8 @@ def main():
         flags = compiler_flags(build_dir, modules_dir)
         failures = 0
         checked = 0
-        # Modules first: the blocks that import them may come earlier in the documents.
         named = {block.annotation[1]: block for block in blocks if block.annotation and block.annotation[0] == "named"}
+        # Modules first: the blocks that import them may come earlier in the documents.
         ordered = sorted(blocks, key=lambda block: 0 if block.annotation and block.annotation[0] == "module" else 1)
         for block in ordered:
             kind, argument = block.annotation if block.annotation else ("main", None)
