@@ -2,13 +2,15 @@
 # A/B of servers by the CPU time they spend per request, which leaves out the time this VM's
 # host steals and so moves less between runs than req/s does.
 #
-#   Benchmarks/cpu-per-request.sh [--rounds N] [--path /plaintext] [--lua FILE] NAME=COMMAND...
+#   Benchmarks/cpu-per-request.sh [--rounds N] [--path /plaintext] [--lua FILE] [--pipeline N]
+#                                 NAME=COMMAND...
 #
 # Each COMMAND starts a server on the port given as its last argument (`--port PORT` is
 # appended), e.g. "log-on=.build/release/loopwork-demo --workers 1 --log-level info". Per round
 # and server: start it pinned to CPU 0, 1 s of wrk (-t1 -c64, CPU 1) to warm up, 4 s measured;
 # the server's utime + stime over those 4 s (/proc/PID/stat) divided by the requests served is
-# its CPU per request. Prints every round, then the medians.
+# its CPU per request. --pipeline N sends N requests per write (peers/lua/pipeline.lua). Prints
+# every round, then the medians.
 set -euo pipefail
 
 rounds=5
@@ -21,7 +23,8 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --path) path="$2"; shift 2 ;;
     --lua) lua=(-s "$2"); shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --pipeline) lua=(-s "$(dirname "$0")/peers/lua/pipeline.lua"); export PIPELINE_DEPTH="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *=*) servers+=("$1"); shift ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
