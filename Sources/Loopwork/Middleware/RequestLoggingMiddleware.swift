@@ -21,8 +21,8 @@ public struct RequestLoggingMiddleware: Middleware {
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         // The request id goes with the line's own metadata rather than through
         // `Logger.withRequestID`: a request logger would copy the handler and its metadata for
-        // this one line.
-        // The source is given: left out, swift-log would parse it from the file name per line.
+        // this one line. The source is named for the same reason: left out, swift-log would
+        // parse it from the file name on every line.
         request.context.baseLogger.log(
             level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)",
             metadata: [
