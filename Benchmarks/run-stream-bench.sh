@@ -13,8 +13,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ./scripts/bootstrap.sh
-swift build -c release --product loopwork-demo
-demo="$root/.build/release/loopwork-demo"
+# As the Dockerfile ships it and as build-peers.sh builds the Swift peers: the Swift runtime
+# linked statically (its calls and thread-locals are then direct, not through the PLT). A build
+# folder of its own, so that the development build in .build is not rebuilt each time.
+swift build -c release --static-swift-stdlib --build-path .build-static --product loopwork-demo
+demo="$root/.build-static/release/loopwork-demo"
 
 peers="node,hummingbird"
 args=()
