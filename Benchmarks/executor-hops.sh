@@ -54,7 +54,7 @@ port=18190
 work=$(mktemp -d)
 taskset -c 0 "$binary" --port "$port" --workers 1 --log-level warning >/dev/null 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null || true; perf probe -q -d "probe_libswift_Concurrency:*" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do
   curl -s -o /dev/null "http://127.0.0.1:$port$path" && break
   sleep 0.1
