@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Logging
+import LoopworkTesting
 import LoopworkUV
 import Testing
 
@@ -69,5 +71,73 @@ struct BufferedLogHandlerTests {
         #expect(lines[0].hasSuffix(" info demo: k=event l=logger p=provider [S] " + long))
         #expect(lines[1].hasSuffix(" info demo: k=provider l=logger p=provider [S] short"), "\(lines[1])")
         #expect(lines[2].hasSuffix(" info demo: empty= k=provider l=logger p=provider [S] "), "\(lines[2])")
+    }
+
+    @Test func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let writer = LineWriter(fileDescriptor: ends[1])
+        // A provider and logger metadata with one of the line's own keys: the merge and its
+        // precedence must come out the same on both paths.
+        let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
+        var logger = Logger(label: "access") { label in
+            BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+        }
+        logger[metadataKey: "zone"] = "eu"
+        logger[metadataKey: "duration-us"] = "logger"
+        logger.log(
+            level: .notice, "PATCH /items/7?x=1 204",
+            metadata: ["request-id": .string("abc123"), "duration-us": .string("42")], source: "Loopwork")
+        let handler = try #require(logger.handler as? BufferedLogHandler)
+        handler.logRequest(
+            level: .notice, method: "PATCH", path: "/items/7?x=1", status: 204, requestID: "abc123",
+            durationMicros: 42, source: "Loopwork")
+        writer.stop()
+        close(ends[1])
+        let lines = readLines(from: ends[0])
+        try #require(lines.count == 2)
+        // The timestamps may fall in different seconds; everything after them must match.
+        let withoutTimestamps = lines.map { $0.drop(while: { $0 != " " }) }
+        #expect(withoutTimestamps[0] == withoutTimestamps[1], "\(lines)")
+        #expect(
+            withoutTimestamps[0]
+                == " notice access: duration-us=42 request-id=abc123 trace=t1 zone=eu [Loopwork] PATCH /items/7?x=1 204"
+        )
+    }
+
+    @Test func theMiddlewareWritesOneLinePerRequestThroughTheHandler() async throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let writer = LineWriter(fileDescriptor: ends[1])
+        let logger = Logger(label: "access") { label in
+            BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
+        }
+        let app = App(logger: logger)
+        app.add(middleware: RequestLoggingMiddleware(level: .info))
+        app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
+        try await app.test(.router) { client in
+            _ = try await client.execute(.get, "/teapot")
+        }
+        writer.stop()
+        close(ends[1])
+        let lines = readLines(from: ends[0]).filter { $0.contains("[Loopwork] GET") }
+        try #require(lines.count == 1, "\(lines)")
+        #expect(
+            lines[0].range(
+                of: #" info access: duration-us=\d+ request-id=[^ ]+ \[Loopwork\] GET /teapot 418$"#,
+                options: .regularExpression) != nil, "\(lines[0])")
+    }
+
+    private func readLines(from descriptor: Int32) -> [Substring] {
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            output += buffer[..<count]
+        }
+        return String(decoding: output, as: UTF8.self).split(separator: "\n")
     }
 }

@@ -19,11 +19,20 @@ public struct RequestLoggingMiddleware: Middleware {
         let response = try await next(request)
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let logger = request.context.baseLogger
+        // Loopwork's own handler formats the line straight from its parts, the same bytes without
+        // the message string, metadata dictionary and event swift-log would build for it.
+        if let handler = logger.handler as? BufferedLogHandler {
+            handler.logRequest(
+                level: level, method: request.method.rawValue, path: request.path, status: response.status.code,
+                requestID: request.context.requestID, durationMicros: Int(micros), source: "Loopwork")
+            return response
+        }
         // The request id goes with the line's own metadata rather than through
         // `Logger.withRequestID`: a request logger would copy the handler and its metadata for
         // this one line. The source is named for the same reason: left out, swift-log would
         // parse it from the file name on every line.
-        request.context.baseLogger.log(
+        logger.log(
             level: level, "\(request.method.rawValue) \(request.path) \(response.status.code)",
             metadata: [
                 "request-id": .string(request.context.requestID),
