@@ -9,27 +9,18 @@ import Testing
 
 @Suite("BufferedLogHandler")
 struct BufferedLogHandlerTests {
-    @Test func linesLookLikeStreamLogHandlersAndMergeMetadataInOrder() throws {
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        defer {
-            close(ends[0])
-            close(ends[1])
+    @Test func linesLookLikeStreamLogHandlersAndMergeMetadataInOrder() async throws {
+        let output = try await loggedOutput { writer in
+            var logger = Logger(label: "demo") { label in
+                BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
+            }
+            logger[metadataKey: "request-id"] = "r1"
+            logger.info("served", metadata: ["status": "200", "a": "x"], source: "Loopwork")
+            logger.debug("below the level")
+            struct Failure: Error {}
+            logger.error("failed", error: Failure())
         }
-        let writer = LineWriter(fileDescriptor: ends[1])
-        var logger = Logger(label: "demo") { label in
-            BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
-        }
-        logger[metadataKey: "request-id"] = "r1"
-        logger.info("served", metadata: ["status": "200", "a": "x"], source: "Loopwork")
-        logger.debug("below the level")
-        struct Failure: Error {}
-        logger.error("failed", error: Failure())
-        writer.stop()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
-        let lines = String(decoding: buffer[..<max(0, count)], as: UTF8.self).split(
-            separator: "\n", omittingEmptySubsequences: false)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3 && lines[2].isEmpty)
         let stamp = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} "#
         #expect(
@@ -40,62 +31,47 @@ struct BufferedLogHandlerTests {
         #expect(lines[1].hasSuffix("request-id=r1 [LoopworkTests] failed"), "\(lines[1])")
     }
 
-    @Test func theEventsKeyWinsOverTheProvidersOverTheLoggersAndALongLineStaysWhole() throws {
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        defer { close(ends[0]) }
-        let writer = LineWriter(fileDescriptor: ends[1])
-        let provider = Logger.MetadataProvider { ["k": "provider", "p": "provider"] }
-        var logger = Logger(label: "demo") { label in
-            BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
-        }
-        logger[metadataKey: "k"] = "logger"
-        logger[metadataKey: "p"] = "logger"
-        logger[metadataKey: "l"] = "logger"
+    @Test func theEventsKeyWinsOverTheProvidersOverTheLoggersAndALongLineStaysWhole() async throws {
         // 3,000 bytes: past the buffer a line is formatted in on the stack.
         let long = String(repeating: "é", count: 1500)
-        logger.info("\(long)", metadata: ["k": "event"], source: "S")
-        logger.info("short", source: "S")
-        logger.info("", metadata: ["empty": ""], source: "S")
-        writer.stop()
-        close(ends[1])
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            output += buffer[..<count]
+        let output = try await loggedOutput { writer in
+            let provider = Logger.MetadataProvider { ["k": "provider", "p": "provider"] }
+            var logger = Logger(label: "demo") { label in
+                BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+            }
+            logger[metadataKey: "k"] = "logger"
+            logger[metadataKey: "p"] = "logger"
+            logger[metadataKey: "l"] = "logger"
+            logger.info("\(long)", metadata: ["k": "event"], source: "S")
+            logger.info("short", source: "S")
+            logger.info("", metadata: ["empty": ""], source: "S")
         }
-        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+        let lines = output.split(separator: "\n")
         try #require(lines.count == 3)
         #expect(lines[0].hasSuffix(" info demo: k=event l=logger p=provider [S] " + long))
         #expect(lines[1].hasSuffix(" info demo: k=provider l=logger p=provider [S] short"), "\(lines[1])")
         #expect(lines[2].hasSuffix(" info demo: empty= k=provider l=logger p=provider [S] "), "\(lines[2])")
     }
 
-    @Test func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten() throws {
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        defer { close(ends[0]) }
-        let writer = LineWriter(fileDescriptor: ends[1])
-        // A provider and logger metadata with one of the line's own keys: the merge and its
-        // precedence must come out the same on both paths.
-        let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
-        var logger = Logger(label: "access") { label in
-            BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+    @Test func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten() async throws {
+        let output = try await loggedOutput { writer in
+            // A provider and logger metadata with one of the line's own keys: the merge and its
+            // precedence must come out the same on both paths.
+            let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
+            var logger = Logger(label: "access") { label in
+                BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+            }
+            logger[metadataKey: "zone"] = "eu"
+            logger[metadataKey: "duration-us"] = "logger"
+            logger.log(
+                level: .notice, "PATCH /items/7?x=1 204",
+                metadata: ["request-id": .string("abc123"), "duration-us": .string("42")], source: "Loopwork")
+            let handler = try #require(logger.handler as? BufferedLogHandler)
+            handler.logRequest(
+                level: .notice, method: "PATCH", path: "/items/7?x=1", status: 204, requestID: "abc123",
+                durationMicros: 42, source: "Loopwork")
         }
-        logger[metadataKey: "zone"] = "eu"
-        logger[metadataKey: "duration-us"] = "logger"
-        logger.log(
-            level: .notice, "PATCH /items/7?x=1 204",
-            metadata: ["request-id": .string("abc123"), "duration-us": .string("42")], source: "Loopwork")
-        let handler = try #require(logger.handler as? BufferedLogHandler)
-        handler.logRequest(
-            level: .notice, method: "PATCH", path: "/items/7?x=1", status: 204, requestID: "abc123",
-            durationMicros: 42, source: "Loopwork")
-        writer.stop()
-        close(ends[1])
-        let lines = readLines(from: ends[0])
+        let lines = output.split(separator: "\n")
         try #require(lines.count == 2)
         // The timestamps may fall in different seconds; everything after them must match.
         let withoutTimestamps = lines.map { $0.drop(while: { $0 != " " }) }
@@ -107,22 +83,18 @@ struct BufferedLogHandlerTests {
     }
 
     @Test func theMiddlewareWritesOneLinePerRequestThroughTheHandler() async throws {
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        defer { close(ends[0]) }
-        let writer = LineWriter(fileDescriptor: ends[1])
-        let logger = Logger(label: "access") { label in
-            BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
+        let output = try await loggedOutput { writer in
+            let logger = Logger(label: "access") { label in
+                BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
+            }
+            let app = App(logger: logger)
+            app.add(middleware: RequestLoggingMiddleware(level: .info))
+            app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
+            try await app.test(.router) { client in
+                _ = try await client.execute(.get, "/teapot")
+            }
         }
-        let app = App(logger: logger)
-        app.add(middleware: RequestLoggingMiddleware(level: .info))
-        app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
-        try await app.test(.router) { client in
-            _ = try await client.execute(.get, "/teapot")
-        }
-        writer.stop()
-        close(ends[1])
-        let lines = readLines(from: ends[0]).filter { $0.contains("[Loopwork] GET") }
+        let lines = output.split(separator: "\n").filter { $0.contains("[Loopwork] GET") }
         try #require(lines.count == 1, "\(lines)")
         #expect(
             lines[0].range(
@@ -130,14 +102,24 @@ struct BufferedLogHandlerTests {
                 options: .regularExpression) != nil, "\(lines[0])")
     }
 
-    private func readLines(from descriptor: Int32) -> [Substring] {
+    /// What `body` logs through a writer into a pipe, read once the writer has stopped.
+    private func loggedOutput(_ body: (LineWriter) async throws -> Void) async throws -> String {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let writer = LineWriter(fileDescriptor: ends[1])
+        var failure: (any Error)?
+        do { try await body(writer) } catch { failure = error }
+        writer.stop()
+        close(ends[1])
+        if let failure { throw failure }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
             guard count > 0 else { break }
             output += buffer[..<count]
         }
-        return String(decoding: output, as: UTF8.self).split(separator: "\n")
+        return String(decoding: output, as: UTF8.self)
     }
 }
