@@ -10,10 +10,8 @@ import Testing
 @Suite("BufferedLogHandler")
 struct BufferedLogHandlerTests {
     @Test func linesLookLikeStreamLogHandlersAndMergeMetadataInOrder() async throws {
-        let output = try await loggedOutput { writer in
-            var logger = Logger(label: "demo") { label in
-                BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
-            }
+        let output = try await loggedOutput(label: "demo") { logger in
+            var logger = logger
             logger[metadataKey: "request-id"] = "r1"
             logger.info("served", metadata: ["status": "200", "a": "x"], source: "Loopwork")
             logger.debug("below the level")
@@ -34,11 +32,9 @@ struct BufferedLogHandlerTests {
     @Test func theEventsKeyWinsOverTheProvidersOverTheLoggersAndALongLineStaysWhole() async throws {
         // 3,000 bytes: past the buffer a line is formatted in on the stack.
         let long = String(repeating: "é", count: 1500)
-        let output = try await loggedOutput { writer in
-            let provider = Logger.MetadataProvider { ["k": "provider", "p": "provider"] }
-            var logger = Logger(label: "demo") { label in
-                BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
-            }
+        let provider = Logger.MetadataProvider { ["k": "provider", "p": "provider"] }
+        let output = try await loggedOutput(label: "demo", provider: provider) { logger in
+            var logger = logger
             logger[metadataKey: "k"] = "logger"
             logger[metadataKey: "p"] = "logger"
             logger[metadataKey: "l"] = "logger"
@@ -54,13 +50,11 @@ struct BufferedLogHandlerTests {
     }
 
     @Test func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten() async throws {
-        let output = try await loggedOutput { writer in
-            // A provider and logger metadata with one of the line's own keys: the merge and its
-            // precedence must come out the same on both paths.
-            let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
-            var logger = Logger(label: "access") { label in
-                BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
-            }
+        // A provider and logger metadata with one of the line's own keys: the merge and its
+        // precedence must come out the same on both paths.
+        let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
+        let output = try await loggedOutput(label: "access", provider: provider) { logger in
+            var logger = logger
             logger[metadataKey: "zone"] = "eu"
             logger[metadataKey: "duration-us"] = "logger"
             logger.log(
@@ -83,10 +77,7 @@ struct BufferedLogHandlerTests {
     }
 
     @Test func theMiddlewareWritesOneLinePerRequestThroughTheHandler() async throws {
-        let output = try await loggedOutput { writer in
-            let logger = Logger(label: "access") { label in
-                BufferedLogHandler(label: label, writer: writer, metadataProvider: nil)
-            }
+        let output = try await loggedOutput(label: "access") { logger in
             let app = App(logger: logger)
             app.add(middleware: RequestLoggingMiddleware(level: .info))
             app.get("/teapot") { () throws -> String in throw HTTPError(.init(code: 418)) }
@@ -102,14 +93,20 @@ struct BufferedLogHandlerTests {
                 options: .regularExpression) != nil, "\(lines[0])")
     }
 
-    /// What `body` logs through a writer into a pipe, read once the writer has stopped.
-    private func loggedOutput(_ body: (LineWriter) async throws -> Void) async throws -> String {
+    /// What `body` logs through a logger whose `BufferedLogHandler` writes into a pipe, read once
+    /// the writer has stopped.
+    private func loggedOutput(
+        label: String, provider: Logger.MetadataProvider? = nil, _ body: (Logger) async throws -> Void
+    ) async throws -> String {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
         defer { close(ends[0]) }
         let writer = LineWriter(fileDescriptor: ends[1])
         var failure: (any Error)?
-        do { try await body(writer) } catch { failure = error }
+        let logger = Logger(label: label) { label in
+            BufferedLogHandler(label: label, writer: writer, metadataProvider: provider)
+        }
+        do { try await body(logger) } catch { failure = error }
         writer.stop()
         close(ends[1])
         if let failure { throw failure }
