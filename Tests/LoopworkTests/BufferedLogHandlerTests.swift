@@ -49,31 +49,40 @@ struct BufferedLogHandlerTests {
         #expect(lines[2].hasSuffix(" info demo: empty= k=provider l=logger p=provider [S] "), "\(lines[2])")
     }
 
-    @Test func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten() async throws {
-        // A provider and logger metadata with one of the line's own keys: the merge and its
-        // precedence must come out the same on both paths.
+    /// With a provider and logger metadata holding one of the line's own keys, the merge and its
+    /// precedence must come out the same on both paths; without them, the line skips the merge.
+    @Test(arguments: [true, false])
+    func theAccessLogLineIsTheOneSwiftLogWouldHaveWritten(withOtherMetadata: Bool) async throws {
         let provider = Logger.MetadataProvider { ["trace": "t1", "request-id": "provider"] }
-        let output = try await loggedOutput(label: "access", provider: provider) { logger in
+        let output = try await loggedOutput(label: "access", provider: withOtherMetadata ? provider : nil) { logger in
             var logger = logger
-            logger[metadataKey: "zone"] = "eu"
-            logger[metadataKey: "duration-us"] = "logger"
-            logger.log(
-                level: .notice, "PATCH /items/7?x=1 204",
-                metadata: ["request-id": .string("abc123"), "duration-us": .string("42")], source: "Loopwork")
-            let handler = try #require(logger.handler as? BufferedLogHandler)
-            handler.logRequest(
-                level: .notice, method: "PATCH", path: "/items/7?x=1", status: 204, requestID: "abc123",
-                durationMicros: 42, source: "Loopwork")
+            if withOtherMetadata {
+                logger[metadataKey: "zone"] = "eu"
+                logger[metadataKey: "duration-us"] = "logger"
+            }
+            for (status, micros) in [(204, 42), (500, 0), (200, 1_234_567_890_123)] {
+                logger.log(
+                    level: .notice, "PATCH /items/7?x=1 \(status)",
+                    metadata: ["request-id": .string("abc123"), "duration-us": .string(String(micros))],
+                    source: "Loopwork")
+                let handler = try #require(logger.handler as? BufferedLogHandler)
+                handler.logRequest(
+                    level: .notice, method: "PATCH", path: "/items/7?x=1", status: status, requestID: "abc123",
+                    durationMicros: micros, source: "Loopwork")
+            }
         }
         let lines = output.split(separator: "\n")
-        try #require(lines.count == 2)
+        try #require(lines.count == 6)
         // The timestamps may fall in different seconds; everything after them must match.
         let withoutTimestamps = lines.map { $0.drop(while: { $0 != " " }) }
-        #expect(withoutTimestamps[0] == withoutTimestamps[1], "\(lines)")
+        for pair in stride(from: 0, to: 6, by: 2) {
+            #expect(withoutTimestamps[pair] == withoutTimestamps[pair + 1], "\(lines)")
+        }
+        let others = withOtherMetadata ? " trace=t1 zone=eu" : ""
         #expect(
             withoutTimestamps[0]
-                == " notice access: duration-us=42 request-id=abc123 trace=t1 zone=eu [Loopwork] PATCH /items/7?x=1 204"
-        )
+                == " notice access: duration-us=42 request-id=abc123\(others) [Loopwork] PATCH /items/7?x=1 204")
+        #expect(withoutTimestamps[5].hasPrefix(" notice access: duration-us=1234567890123 request-id=abc123"))
     }
 
     @Test func theMiddlewareWritesOneLinePerRequestThroughTheHandler() async throws {

@@ -77,19 +77,36 @@ public struct BufferedLogHandler: LogHandler {
         level: Logger.Level, method: String, path: String, status: Int, requestID: String, durationMicros: Int,
         source: String
     ) {
-        write(
-            level: level, source: source, error: nil, explicitCount: 2,
-            explicit: { add in
-                add("request-id", .string(requestID))
-                add("duration-us", .string(String(durationMicros)))
-            },
-            message: { line in
-                line.append(method)
-                line.append(UInt8(ascii: " "))
-                line.append(path)
-                line.append(UInt8(ascii: " "))
-                line.append(String(status))
-            })
+        guard metadata.isEmpty, metadataProvider == nil else {
+            write(
+                level: level, source: source, error: nil, explicitCount: 2,
+                explicit: { add in
+                    add("request-id", .string(requestID))
+                    add("duration-us", .string(String(durationMicros)))
+                },
+                message: { line in appendRequest(to: &line, method: method, path: path, status: status) })
+            return
+        }
+        // The usual case, with the line's own two keys the only metadata: they are written in
+        // their sorted order straight away, without the entries, sort and copies of the merge.
+        LogLine.withStackBuffer { line in
+            appendPrefix(to: &line, level: level)
+            line.append(" duration-us=")
+            line.append(decimal: durationMicros)
+            line.append(" request-id=")
+            line.append(requestID)
+            appendSource(to: &line, source)
+            appendRequest(to: &line, method: method, path: path, status: status)
+            finish(&line)
+        }
+    }
+
+    private func appendRequest(to line: inout LogLine, method: String, path: String, status: Int) {
+        line.append(method)
+        line.append(UInt8(ascii: " "))
+        line.append(path)
+        line.append(UInt8(ascii: " "))
+        line.append(decimal: status)
     }
 
     /// Formats one line and hands it to the writer; `explicit` adds the event's own metadata
@@ -99,22 +116,35 @@ public struct BufferedLogHandler: LogHandler {
         explicit: ((String, Logger.MetadataValue) -> Void) -> Void, message: (inout LogLine) -> Void
     ) {
         LogLine.withStackBuffer { line in
-            LogTimestamp.append(to: &line)
-            line.append(UInt8(ascii: " "))
-            line.append(level.rawValue)
-            if !label.isEmpty {
-                line.append(UInt8(ascii: " "))
-                line.append(label)
-            }
-            line.append(UInt8(ascii: ":"))
+            appendPrefix(to: &line, level: level)
             appendMetadata(to: &line, error: error, explicitCount: explicitCount, explicit: explicit)
-            line.append(" [")
-            line.append(source)
-            line.append("] ")
+            appendSource(to: &line, source)
             message(&line)
-            line.append(UInt8(ascii: "\n"))
-            line.withBytes { _ = writer.append($0) }
+            finish(&line)
         }
+    }
+
+    /// `TIMESTAMP LEVEL LABEL:`, what every line starts with.
+    private func appendPrefix(to line: inout LogLine, level: Logger.Level) {
+        LogTimestamp.append(to: &line)
+        line.append(UInt8(ascii: " "))
+        line.append(level.rawValue)
+        if !label.isEmpty {
+            line.append(UInt8(ascii: " "))
+            line.append(label)
+        }
+        line.append(UInt8(ascii: ":"))
+    }
+
+    private func appendSource(to line: inout LogLine, _ source: String) {
+        line.append(" [")
+        line.append(source)
+        line.append("] ")
+    }
+
+    private func finish(_ line: inout LogLine) {
+        line.append(UInt8(ascii: "\n"))
+        line.withBytes { _ = writer.append($0) }
     }
 
     /// ` key=value` for every key, sorted, a key from the event winning over the provider's and

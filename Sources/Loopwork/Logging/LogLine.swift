@@ -40,6 +40,22 @@ struct LogLine: ~Copyable {
         if copied == nil { Array(text.utf8).withUnsafeBufferPointer { append($0) } }
     }
 
+    /// Appends `value` in decimal, as `String(value)` would write it, without making the String.
+    mutating func append(decimal value: Int) {
+        // 20 digits and a sign hold every Int.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { append(UInt8(ascii: "-")) }
+            append(UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         // An empty piece (an empty value) may have no base address; it must not spill the line.
         guard !bytes.isEmpty else { return }
