@@ -32,7 +32,13 @@ struct LogLine: ~Copyable {
     }
 
     mutating func append(_ byte: UInt8) {
-        withUnsafePointer(to: byte) { append(UnsafeBufferPointer(start: $0, count: 1)) }
+        // A line's separators are single bytes: store them without the general path's copy.
+        if !spilled, count < stack.count {
+            stack[count] = byte
+            count += 1
+        } else {
+            withUnsafePointer(to: byte) { append(UnsafeBufferPointer(start: $0, count: 1)) }
+        }
     }
 
     mutating func append(_ text: String) {
@@ -56,6 +62,8 @@ struct LogLine: ~Copyable {
         }
     }
 
+    // Inlined: a line is a score of short pieces, and the call cost more than the copy.
+    @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         // An empty piece (an empty value) may have no base address; it must not spill the line.
         guard !bytes.isEmpty else { return }
