@@ -85,6 +85,16 @@ struct BufferedLogHandlerTests {
         #expect(withoutTimestamps[5].hasPrefix(" notice access: duration-us=1234567890123 request-id=abc123"))
     }
 
+    @Test(arguments: [0, 7, -7, 1_000, Int.max, Int.min])
+    func decimalsAreWrittenAsStringWouldWriteThem(value: Int) {
+        var written = ""
+        LogLine.withStackBuffer { line in
+            line.append(decimal: value)
+            written = line.withBytes { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(written == String(value))
+    }
+
     @Test func theMiddlewareWritesOneLinePerRequestThroughTheHandler() async throws {
         let output = try await loggedOutput(label: "access") { logger in
             let app = App(logger: logger)

@@ -48,7 +48,7 @@ struct LogLine: ~Copyable {
 
     /// Appends `value` in decimal, as `String(value)` would write it, without making the String.
     mutating func append(decimal value: Int) {
-        // 20 digits and a sign hold every Int.
+        // An Int's magnitude has at most 19 digits (20 for UInt64); the sign goes before them.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var magnitude = value.magnitude
             var start = digits.count
