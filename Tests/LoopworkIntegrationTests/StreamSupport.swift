@@ -147,6 +147,21 @@ final class MemorySampler: @unchecked Sendable {
     static func openDescriptors(of pid: Int32) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
+
+    /// The descriptor count once it is back at `expected`, or the last one seen after `limit`:
+    /// the server closes a reset connection when its loop sees the reset, and a request on
+    /// another connection may be answered in the same loop iteration, before that.
+    static func openDescriptors(of pid: Int32, settlingAt expected: Int, within limit: Duration = .seconds(5))
+        async -> Int
+    {
+        let deadline = ContinuousClock.now + limit
+        var count = openDescriptors(of: pid)
+        while count != expected, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            count = openDescriptors(of: pid)
+        }
+        return count
+    }
 }
 
 /// Megabytes moved by the large-transfer tests: 1 GiB unless `LOOPWORK_STREAM_TEST_MIB` says
