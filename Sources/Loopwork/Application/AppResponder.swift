@@ -9,20 +9,26 @@ import Logging
 /// and 500 included), so CORS headers, request ids and access-log lines cover failures too.
 package struct AppResponder: Sendable {
     let router: Router
-    /// Never throws: each layer turns its own errors into responses.
-    private let chain: @Sendable (Request) async -> Response
+    /// Never throws, although typed as a ``Responder``: each layer turns its own errors into
+    /// responses.
+    private let chain: Responder
 
     init(router: Router, middleware: [any Middleware]) {
         self.router = router
-        let routing: @Sendable (Request) async -> Response = { [router] request in
+        // Every layer has the `Responder` type its middleware's `next` takes, and the chain is
+        // built in a plain loop: a generic `reduce` would store each closure reabstracted, and a
+        // non-throwing layer handed on as a throwing `next` would be wrapped again, each adding
+        // a thunk with an async frame to every request.
+        var chain: Responder = { [router] request in
             do {
                 return try await Self.route(request, with: router)
             } catch {
                 return Self.response(for: error, to: request, thrownBy: "handler")
             }
         }
-        chain = middleware.reversed().reduce(routing) { next, middleware in
-            { @Sendable request in
+        for middleware in middleware.reversed() {
+            let next = chain
+            chain = { request in
                 do {
                     return try await middleware.respond(to: request, next: next)
                 } catch {
@@ -30,6 +36,7 @@ package struct AppResponder: Sendable {
                 }
             }
         }
+        self.chain = chain
     }
 
     private static func route(_ request: Request, with router: Router) async throws -> Response {
@@ -70,6 +77,11 @@ package struct AppResponder: Sendable {
 
     /// Answers `request`.
     package func respond(to request: Request) async -> Response {
-        await chain(request)
+        do {
+            return try await chain(request)
+        } catch {
+            // Unreachable: the innermost layer and every middleware's layer catch.
+            return Self.response(for: error, to: request, thrownBy: "middleware chain")
+        }
     }
 }
