@@ -37,10 +37,19 @@ public struct FileMiddleware: Middleware {
         self.prefix = prefix
     }
 
+    // Inlined into the protocol witness, so that a request outside the prefix, every request
+    // of most apps, passes through without an async frame of its own.
+    @inline(__always)
     public func respond(to request: Request, next: Responder) async throws -> Response {
         guard request.method == .get || request.method == .head, let relative = relativePath(of: request.path) else {
             return try await next(request)
         }
+        return try await serve(relative, to: request, next: next)
+    }
+
+    /// Answers a `GET` or `HEAD` under the prefix: the file, a directory's `index.html`, a
+    /// redirect to a directory's slash form, or `next` when there is nothing to serve.
+    private func serve(_ relative: Substring, to request: Request, next: Responder) async throws -> Response {
         let segments = try Self.segments(of: relative)
         let loop = try FileResponse.loop(of: request)
         let root = try await resolvedRoot(on: loop)
