@@ -42,7 +42,6 @@ let package = Package(
         .systemLibrary(
             name: "CLibPQ",
             path: "Modules/CLibPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         .target(

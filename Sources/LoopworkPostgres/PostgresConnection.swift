@@ -18,6 +18,7 @@ public actor PostgresConnection {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     private let configuration: PostgresConfiguration
+    private let libpq: LibPQ
     /// libpq's `PGconn *`; `nil` once closed.
     private var connection: OpaquePointer?
     private var poll: LoopPoll?
@@ -39,8 +40,9 @@ public actor PostgresConnection {
         let waiter: CheckedContinuation<PostgresRows, any Error>
     }
 
-    private init(configuration: PostgresConfiguration, loop: EventLoop) {
+    private init(configuration: PostgresConfiguration, libpq: LibPQ, loop: EventLoop) {
         self.configuration = configuration
+        self.libpq = libpq
         self.loop = loop
     }
 
@@ -51,7 +53,7 @@ public actor PostgresConnection {
     public static func connect(_ configuration: PostgresConfiguration, on loop: EventLoop) async throws
         -> PostgresConnection
     {
-        let connection = PostgresConnection(configuration: configuration, loop: loop)
+        let connection = PostgresConnection(configuration: configuration, libpq: try LibPQ.shared.get(), loop: loop)
         try await connection.open()
         return connection
     }
@@ -126,19 +128,18 @@ public actor PostgresConnection {
     // MARK: Connecting
 
     private func open() async throws {
-        guard let connection = PQconnectStart(configuration.connectionString) else {
+        guard let connection = libpq.PQconnectStart(configuration.connectionString) else {
             throw PostgresError(.connection, message: "libpq could not allocate a connection")
         }
         self.connection = connection
-        guard PQstatus(connection) != CONNECTION_BAD else {
+        guard libpq.PQstatus(connection) != CONNECTION_BAD, libpq.PQsetnonblocking(connection, 1) == 0 else {
             let error = PostgresError(.connection, message: errorMessage())
             shutDown(error)
             throw error
         }
-        PQsetnonblocking(connection, 1)
         // The server's notices ("already exists, skipping") only inform; libpq's default prints
         // them to stderr, unformatted, in the middle of the app's log.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = libpq.PQsetNoticeProcessor(connection, { _, _ in }, nil)
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             connectWaiter = waiter
             startTimer(configuration.connectTimeout, "connecting took longer than \(configuration.connectTimeout)")
@@ -149,7 +150,7 @@ public actor PostgresConnection {
 
     private func advanceConnecting() {
         guard let connection else { return }
-        switch PQconnectPoll(connection) {
+        switch libpq.PQconnectPoll(connection) {
         case PGRES_POLLING_READING:
             wait(for: .readable)
         case PGRES_POLLING_WRITING:
@@ -179,10 +180,10 @@ public actor PostgresConnection {
         let statement = statements.removeFirst()
         let sent: Int32
         if statement.isScript {
-            sent = PQsendQuery(connection, statement.sql)
+            sent = libpq.PQsendQuery(connection, statement.sql)
         } else {
             sent = Self.withCStrings(statement.parameters) { values in
-                PQsendQueryParams(connection, statement.sql, Int32(values.count), nil, values, nil, nil, 0)
+                libpq.PQsendQueryParams(connection, statement.sql, Int32(values.count), nil, values, nil, nil, 0)
             }
         }
         guard sent == 1 else {
@@ -201,7 +202,7 @@ public actor PostgresConnection {
     /// Hands libpq's buffered output to the socket, watching for writability while some is left.
     private func flushOutput() {
         guard let connection else { return }
-        switch PQflush(connection) {
+        switch libpq.PQflush(connection) {
         case 0: wait(for: .readable)
         case 1: wait(for: [.readable, .writable])
         default: shutDown(PostgresError(.connection, message: errorMessage()))
@@ -210,36 +211,36 @@ public actor PostgresConnection {
 
     private func readInput() {
         guard let connection else { return }
-        guard PQconsumeInput(connection) == 1 else {
+        guard libpq.PQconsumeInput(connection) == 1 else {
             shutDown(PostgresError(.connection, message: errorMessage()))
             return
         }
         deliverNotifications()
-        while running != nil, PQisBusy(connection) == 0 {
-            guard let result = PQgetResult(connection) else {
+        while running != nil, libpq.PQisBusy(connection) == 0 {
+            guard let result = libpq.PQgetResult(connection) else {
                 finishRunning()
                 continue
             }
             take(result)
-            PQclear(result)
+            libpq.PQclear(result)
         }
-        if PQstatus(connection) == CONNECTION_BAD {
+        if libpq.PQstatus(connection) == CONNECTION_BAD {
             shutDown(PostgresError(.connection, message: errorMessage()))
         }
     }
 
     private func take(_ result: OpaquePointer) {
         guard running != nil else { return }
-        switch PQresultStatus(result) {
+        switch libpq.PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            running?.rows = Self.rows(of: result)
+            running?.rows = rows(of: result)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR:
-            if running?.error == nil { running?.error = Self.serverError(result) }
+            if running?.error == nil { running?.error = serverError(result) }
         default:
             // COPY and the streaming modes: never started by this client's statements.
             if running?.error == nil {
-                running?.error = PostgresError(
-                    .server, message: "unsupported result: \(String(cString: PQresStatus(PQresultStatus(result))))")
+                let status = Self.text(libpq.PQresStatus(libpq.PQresultStatus(result)))
+                running?.error = PostgresError(.server, message: "unsupported result: \(status)")
             }
         }
     }
@@ -258,12 +259,12 @@ public actor PostgresConnection {
 
     private func deliverNotifications() {
         guard let connection else { return }
-        while let notify = PQnotifies(connection) {
+        while let notify = libpq.PQnotifies(connection) {
             let notification = PostgresNotification(
                 channel: String(cString: notify.pointee.relname),
                 payload: String(cString: notify.pointee.extra),
                 senderProcessID: notify.pointee.be_pid)
-            PQfreemem(notify)
+            libpq.PQfreemem(notify)
             for listener in listeners.values { listener.yield(notification) }
         }
     }
@@ -276,7 +277,7 @@ public actor PostgresConnection {
 
     private func wait(for events: LoopPoll.Events) {
         guard let connection else { return }
-        let socket = PQsocket(connection)
+        let socket = libpq.PQsocket(connection)
         guard socket >= 0 else {
             shutDown(PostgresError(.connection, message: errorMessage()))
             return
@@ -303,7 +304,7 @@ public actor PostgresConnection {
             let socket = poll?.socket
             if connectWaiter != nil {
                 advanceConnecting()
-                if connectWaiter == nil || socket != connection.map(PQsocket) { return }
+                if connectWaiter == nil || socket != connection.map(libpq.PQsocket) { return }
             } else {
                 readInput()
             }
@@ -357,43 +358,49 @@ public actor PostgresConnection {
             // Boxed here, on the loop: off it (a stopped loop) there is no poll to wait for.
             let finish = LoopBound(connection, on: loop)
             self.poll = nil
-            poll.close { finish.withValue { PQfinish($0) } }
+            let finishConnection = libpq.PQfinish
+            poll.close { finish.withValue { finishConnection($0) } }
         } else {
-            PQfinish(connection)
+            libpq.PQfinish(connection)
         }
     }
 
     private func errorMessage() -> String {
-        guard let connection, let text = PQerrorMessage(connection) else { return "unknown libpq error" }
+        guard let connection, let text = libpq.PQerrorMessage(connection) else { return "unknown libpq error" }
         let message = String(cString: text)
         return message.hasSuffix("\n") ? String(message.dropLast()) : message
     }
 
     // MARK: Results
 
-    private static func rows(of result: OpaquePointer) -> PostgresRows {
-        let columnCount = PQnfields(result)
-        let rowCount = PQntuples(result)
-        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+    private func rows(of result: OpaquePointer) -> PostgresRows {
+        let columnCount = libpq.PQnfields(result)
+        let rowCount = libpq.PQntuples(result)
+        let columns = (0..<columnCount).map { Self.text(libpq.PQfname(result, $0)) }
         var values: [[String?]] = []
         values.reserveCapacity(Int(rowCount))
         for row in 0..<rowCount {
             values.append(
                 (0..<columnCount).map { column in
-                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                    libpq.PQgetisnull(result, row, column) == 1 ? nil : Self.text(libpq.PQgetvalue(result, row, column))
                 })
         }
-        let affected = PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
+        let affected = libpq.PQcmdTuples(result).map { Int(String(cString: $0)) ?? 0 } ?? 0
         return PostgresRows(columns: columns, values: values, affectedRows: affected)
     }
 
-    private static func serverError(_ result: OpaquePointer) -> PostgresError {
+    private func serverError(_ result: OpaquePointer) -> PostgresError {
         func field(_ code: UInt8) -> String? {
-            PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
+            libpq.PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
         }
-        let message = field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result))
+        let message = field(UInt8(ascii: "M")) ?? Self.text(libpq.PQresultErrorMessage(result))
         return PostgresError(
             .server, message: message, sqlState: field(UInt8(ascii: "C")), detail: field(UInt8(ascii: "D")))
+    }
+
+    /// libpq's text, or empty where it returned no pointer (it does so only for indices out of range).
+    private static func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
     }
 
     /// Calls `body` with NUL-terminated copies of `strings` (`nil` stays a null pointer), valid
