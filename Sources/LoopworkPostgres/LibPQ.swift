@@ -60,6 +60,8 @@ struct LibPQ: Sendable {
                 throw PostgresError(
                     .connection, message: "\(library) has no \(name) (\(Self.loaderError()))")
             }
+            // Sound because each property's type is the pointer type of the prototype of the
+            // function it is named after (CLibPQ.h), and the symbol is that function.
             return unsafeBitCast(address, to: Function.self)
         }
         PQconnectStart = try symbol("PQconnectStart")
