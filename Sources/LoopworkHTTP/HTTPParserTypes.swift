@@ -14,7 +14,8 @@ public struct HTTPParserLimits: Sendable, Equatable {
     /// Most field lines in the head (and in trailers); more fail with ``HTTPParseError/Code/tooManyFields`` (431).
     public var maxFieldCount: Int
     /// Largest body; a Content-Length above it fails at the head, a chunked body when its total passes it, with
-    /// ``HTTPParseError/Code/bodyTooLarge`` (413).
+    /// ``HTTPParseError/Code/bodyTooLarge`` (413). A server that lets each route choose its own body limit
+    /// gives its parser `Int.max` here and applies the limit as the body is read.
     public var maxBodySize: Int
     /// Longest chunk extension (the bytes after the chunk size, before CRLF); longer ones fail with
     /// ``HTTPParseError/Code/chunkExtensionTooLong`` (400).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Loopwork
+import LoopworkHTTP
 import LoopworkTestSupport
 import LoopworkTesting
 import Testing
@@ -227,7 +228,7 @@ struct ServerTests {
     }
 
     @Test func tooLargeBodyIs413() async throws {
-        let configuration = AppConfiguration(workers: 1, limits: RequestLimits(maxBodySize: 10))
+        let configuration = AppConfiguration(workers: 1, limits: HTTPParserLimits(maxBodySize: 10))
         let running = try await makeApp(configuration).start(host: "127.0.0.1", port: 0)
         // A body that arrived whole was read to its end: the connection can go on.
         let socket = try TestSocket(port: running.port)

@@ -1,4 +1,4 @@
-import LoopworkHTTP
+public import LoopworkHTTP
 
 /// How an ``App`` listens and protects itself. Every value has a safe default.
 public struct AppConfiguration: Sendable {
@@ -11,8 +11,13 @@ public struct AppConfiguration: Sendable {
     public var workers: Int?
     /// The listen backlog.
     public var backlog: Int32
-    /// Limits on every request: its head and chunk lines as they are parsed, its body as it is read.
-    public var limits: RequestLimits
+    /// Limits on what a client may send, in the codec's own type. A request past a limit on its head or
+    /// chunk lines is answered with the limit's status (414, 431 or 400), the reason as `{"detail": …}`,
+    /// and its connection closes. `maxBodySize` is applied by the body readers instead, so that a route
+    /// can raise it: the whole-body extractors (``RawBody``, ``JSONBody``) and an unraised
+    /// ``RequestBody`` throw ``HTTPError`` 413 Content Too Large past it, and a streaming route sets its
+    /// own with ``RequestBody/withLimit(_:)``.
+    public var limits: HTTPParserLimits
     /// How long a client may take to send a complete request head; slower clients are cut off.
     public var headerReadTimeout: Duration
     /// How long a keep-alive connection may sit idle between requests.
@@ -46,7 +51,7 @@ public struct AppConfiguration: Sendable {
         port: Int = 8080,
         workers: Int? = nil,
         backlog: Int32 = 1024,
-        limits: RequestLimits = RequestLimits(),
+        limits: HTTPParserLimits = .default,
         headerReadTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         requestTimeout: Duration? = nil,
@@ -73,57 +78,5 @@ public struct AppConfiguration: Sendable {
         self.requestBodyHighWaterMark = max(1, requestBodyHighWaterMark)
         self.unreadBodyDrainLimit = max(0, unreadBodyDrainLimit)
         self.serverName = serverName
-    }
-}
-
-/// Limits on what a client may send, each documented with the answer a request past it gets.
-///
-/// A request past a limit the parser enforces (all but ``maxBodySize``) is answered with the status named,
-/// the reason as `{"detail": …}`, and its connection closes. ``maxBodySize`` is applied by the body readers
-/// instead, so that a route can raise it. Lengths are in bytes and exclude the line's CRLF.
-public struct RequestLimits: Sendable, Equatable {
-    /// Every limit, in the codec's own type so none can be dropped on the way to the parser; the server
-    /// hands the parser these with no body limit (see `WorkerContext`).
-    var parser: HTTPParserLimits
-
-    /// Longest request line (method, target and version); a longer one is answered 414 URI Too Long.
-    public var maxRequestLineLength: Int {
-        get { parser.maxRequestLineLength }
-        set { parser.maxRequestLineLength = newValue }
-    }
-    /// Largest header section (every field line with its CRLF), and likewise trailer section; a larger one
-    /// is answered 431 Request Header Fields Too Large.
-    public var maxHeaderSectionSize: Int {
-        get { parser.maxHeaderSectionSize }
-        set { parser.maxHeaderSectionSize = newValue }
-    }
-    /// Most field lines in the head (and in trailers); more are answered 431 Request Header Fields Too Large.
-    public var maxFieldCount: Int {
-        get { parser.maxFieldCount }
-        set { parser.maxFieldCount = newValue }
-    }
-    /// The largest body the whole-body extractors (``RawBody``, ``JSONBody``) and an unraised
-    /// ``RequestBody`` accept; past it a read throws ``HTTPError`` 413 Content Too Large. A streaming
-    /// route raises its own with ``RequestBody/withLimit(_:)``.
-    public var maxBodySize: Int {
-        get { parser.maxBodySize }
-        set { parser.maxBodySize = newValue }
-    }
-    /// Longest extension of one chunk-size line of a chunked body (the bytes after the size, before CRLF);
-    /// a longer one is answered 400 Bad Request.
-    public var maxChunkExtensionLength: Int {
-        get { parser.maxChunkExtensionLength }
-        set { parser.maxChunkExtensionLength = newValue }
-    }
-
-    /// Creates limits; the defaults (8 KiB request line, 16 KiB header section, 100 fields, 8 MiB body,
-    /// 1 KiB chunk extension) are the codec's and suit a public API server.
-    public init(
-        maxRequestLineLength: Int = 8 * 1024, maxHeaderSectionSize: Int = 16 * 1024,
-        maxFieldCount: Int = 100, maxBodySize: Int = 8 * 1024 * 1024, maxChunkExtensionLength: Int = 1024
-    ) {
-        parser = HTTPParserLimits(
-            maxRequestLineLength: maxRequestLineLength, maxHeaderSectionSize: maxHeaderSectionSize,
-            maxFieldCount: maxFieldCount, maxBodySize: maxBodySize, maxChunkExtensionLength: maxChunkExtensionLength)
     }
 }

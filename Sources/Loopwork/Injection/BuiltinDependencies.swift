@@ -22,7 +22,8 @@ extension Logger: RequestDependency {
     public static func resolve(from request: Request) async throws -> Logger { request.context.logger }
 }
 
-/// The whole request body, collected within ``RequestLimits/maxBodySize`` (413 beyond).
+/// The whole request body, collected within the app's body limit (`maxBodySize` of
+/// ``AppConfiguration/limits``; 413 beyond).
 public struct RawBody: RequestDependency {
     /// The body bytes.
     public let bytes: [UInt8]
@@ -32,8 +33,8 @@ public struct RawBody: RequestDependency {
     }
 }
 
-/// The request body decoded from JSON into `Value`, collected within ``RequestLimits/maxBodySize``
-/// (413 beyond).
+/// The request body decoded from JSON into `Value`, collected within the app's
+/// body limit (`maxBodySize` of ``AppConfiguration/limits``; 413 beyond).
 ///
 /// A body that is not JSON, or does not match `Value`, answers 422 with a `detail` saying what did
 /// not match; a request with another `Content-Type` than JSON answers 415.

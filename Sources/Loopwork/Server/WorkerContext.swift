@@ -39,7 +39,7 @@ final class WorkerContext: Sendable {
         self.loop = loop
         self.responder = responder
         self.configuration = configuration
-        var parserLimits = configuration.limits.parser
+        var parserLimits = configuration.limits
         // Each body's reader enforces its own limit (a streaming route may raise it).
         parserLimits.maxBodySize = Int.max
         self.parserLimits = parserLimits

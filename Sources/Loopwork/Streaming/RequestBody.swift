@@ -13,8 +13,8 @@
 /// }
 /// ```
 ///
-/// Reading is bounded by ``limit`` (``RequestLimits/maxBodySize`` unless raised with
-/// ``withLimit(_:)``): a body that passes it throws ``HTTPError`` 413. A client that asked for
+/// Reading is bounded by ``limit`` (`maxBodySize` of ``AppConfiguration/limits`` unless
+/// raised with ``withLimit(_:)``): a body that passes it throws ``HTTPError`` 413. A client that asked for
 /// `Expect: 100-continue` is told to send its body when the handler first reads it, not before;
 /// a handler that answers without reading (a 401, say) has the rest drained or the connection
 /// closed, never parsed as the next request. A client that disconnects mid-body makes the read
@@ -53,7 +53,7 @@ public struct RequestBody: AsyncSequence, Sendable {
     public static let empty = RequestBody(bytes: [])
 
     /// The same body with another size limit, for a route that takes larger (or only smaller)
-    /// bodies than the app's ``RequestLimits/maxBodySize``.
+    /// bodies than the app's (`maxBodySize` of ``AppConfiguration/limits``).
     public func withLimit(_ maxBytes: Int) -> RequestBody {
         RequestBody(storage: storage, limit: Swift.max(0, maxBytes), declaredLength: declaredLength)
     }

@@ -3,10 +3,10 @@ import Testing
 
 @testable import Loopwork
 
-/// A request past one limit of ``RequestLimits`` that the parser enforces, and what it is answered.
+/// A request past one limit of the app's limits that the parser enforces, and what it is answered.
 struct ParserLimitCase: Sendable, CustomStringConvertible {
     let name: String
-    let limits: RequestLimits
+    let limits: HTTPParserLimits
     let request: String
     let answer: String
     let reason: String
@@ -19,18 +19,18 @@ private func chunkedUpload(target: String = "/up", fields: String = "", ext: Str
 
 private let parserLimitCases = [
     ParserLimitCase(
-        name: "request line", limits: RequestLimits(maxRequestLineLength: 32),
+        name: "request line", limits: HTTPParserLimits(maxRequestLineLength: 32),
         request: chunkedUpload(target: "/up?" + String(repeating: "a", count: 30)),
         answer: "HTTP/1.1 414", reason: "request line too long"),
     ParserLimitCase(
-        name: "header section", limits: RequestLimits(maxHeaderSectionSize: 48),
+        name: "header section", limits: HTTPParserLimits(maxHeaderSectionSize: 48),
         request: chunkedUpload(fields: "X-Pad: " + String(repeating: "p", count: 30) + "\r\n"),
         answer: "HTTP/1.1 431", reason: "header section too large"),
     ParserLimitCase(
-        name: "field count", limits: RequestLimits(maxFieldCount: 2), request: chunkedUpload(fields: "X-A: 1\r\n"),
+        name: "field count", limits: HTTPParserLimits(maxFieldCount: 2), request: chunkedUpload(fields: "X-A: 1\r\n"),
         answer: "HTTP/1.1 431", reason: "too many header fields"),
     ParserLimitCase(
-        name: "chunk extension", limits: RequestLimits(maxChunkExtensionLength: 8),
+        name: "chunk extension", limits: HTTPParserLimits(maxChunkExtensionLength: 8),
         request: chunkedUpload(ext: ";abcdefgh"),
         answer: "HTTP/1.1 400", reason: "chunk extension too long"),
 ]
@@ -38,7 +38,7 @@ private let parserLimitCases = [
 /// Every limit the parser enforces reaches it from the app's configuration.
 @Suite("Connection state machine: request limits")
 struct ConnectionLimitTests {
-    private func app(_ limits: RequestLimits) -> App {
+    private func app(_ limits: HTTPParserLimits) -> App {
         let app = App(configuration: AppConfiguration(workers: 1, limits: limits))
         app.post("/up") { (body: RawBody) in "got \(body.bytes.count)" }
         return app
@@ -58,14 +58,10 @@ struct ConnectionLimitTests {
         await refused.shutdown()
 
         // The defaults take the same request: the configured limit refused it.
-        let served = try await ConnectionHarness(app: app(RequestLimits()))
+        let served = try await ConnectionHarness(app: app(.default))
         await served.send(testCase.request)
         await served.waitForOutput("got 3")
         #expect(await served.written.hasPrefix("HTTP/1.1 200"))
         await served.shutdown()
-    }
-
-    @Test func defaultsAreTheCodecs() {
-        #expect(RequestLimits().parser == HTTPParserLimits.default)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import LoopworkHTTP
 import LoopworkTestSupport
 import LoopworkUV
 import Testing
@@ -194,7 +195,7 @@ struct ConnectionStreamingTests {
     }
 
     @Test func aBodyPastTheLimitIs413() async throws {
-        let limits = RequestLimits(maxBodySize: 4)
+        let limits = HTTPParserLimits(maxBodySize: 4)
         // Arrived whole before the handler ran: answered 413, and the connection goes on.
         let whole = try await ConnectionHarness(app: app(AppConfiguration(workers: 1, limits: limits)))
         await whole.send(
