@@ -13,10 +13,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ./scripts/bootstrap.sh
-# As the Dockerfile ships it and as build-peers.sh builds the Swift peers: the Swift runtime
-# linked statically (its calls and thread-locals are then direct, not through the PLT). A build
-# folder of its own, so that the development build in .build is not rebuilt each time.
-swift build -c release --static-swift-stdlib --build-path .build-static --product loopwork-demo
+# As the Dockerfile ships it (the Swift peers, too, are built with the runtime linked statically).
+# A build folder of its own, so that the development build in .build is not rebuilt each time.
+./scripts/build-shipped-demo.sh --build-path .build-static
 demo="$root/.build-static/release/loopwork-demo"
 
 peers="node,hummingbird"
