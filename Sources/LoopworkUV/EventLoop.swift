@@ -40,6 +40,9 @@ public final class EventLoop: Sendable {
         core = try LoopCore(name: name)
         executor = EventLoopExecutor(core: core)
         taskExecutor = EventLoopTaskExecutor(core: core)
+        // Weak in the core: the loop owns its executors, and the core may outlive the loop.
+        core.executor = executor
+        core.taskExecutor = taskExecutor
         if thread == .own { try core.startThread() }
     }
 

@@ -11,16 +11,11 @@ public final class EventLoopExecutor: SerialExecutor {
 
     init(core: LoopCore) {
         self.core = core
-        core.executor = self
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        if !core.submit(.serialJob(unowned)) {
-            StoppedLoopFallback.queue.async { [self] in
-                unowned.runSynchronously(on: asUnownedSerialExecutor())
-            }
-        }
+        if !core.submit(.serialJob(unowned)) { StoppedLoopFallback.run(unowned, on: self) }
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -51,7 +46,6 @@ public final class EventLoopTaskExecutor: TaskExecutor {
 
     init(core: LoopCore) {
         self.core = core
-        core.taskExecutor = self
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -66,22 +60,28 @@ public final class EventLoopTaskExecutor: TaskExecutor {
             core.startsTasksInline = true
             return
         }
-        if !core.submit(.taskJob(unowned)) {
-            StoppedLoopFallback.queue.async { [self] in
-                unowned.runSynchronously(on: asUnownedTaskExecutor())
-            }
-        }
+        if !core.submit(.taskJob(unowned)) { StoppedLoopFallback.run(unowned, on: self) }
     }
 }
 
 /// Where jobs for a stopped loop run: one serial queue, so a late actor job stays serial.
 enum StoppedLoopFallback {
     private static let key = DispatchSpecificKey<Bool>()
-    static let queue: DispatchQueue = {
+    private static let queue: DispatchQueue = {
         let queue = DispatchQueue(label: "loopwork.stopped-loop-jobs")
         queue.setSpecific(key: key, value: true)
         return queue
     }()
 
     static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+
+    /// Runs a late job of a loop's actor, isolated to `executor` as the loop would have run it.
+    static func run(_ job: UnownedJob, on executor: EventLoopExecutor) {
+        queue.async { job.runSynchronously(on: executor.asUnownedSerialExecutor()) }
+    }
+
+    /// Runs a late job of a task preferring a loop, on `executor` as the loop would have run it.
+    static func run(_ job: UnownedJob, on executor: EventLoopTaskExecutor) {
+        queue.async { job.runSynchronously(on: executor.asUnownedTaskExecutor()) }
+    }
 }
