@@ -4,7 +4,7 @@
 
 /// The container health probe: one GET with a plain socket, so the runtime image needs no curl.
 enum HealthCheck {
-    static func probe(_ url: String) async -> Bool {
+    static func probe(_ url: String) -> Bool {
         guard let target = parse(url) else {
             printError("health check: expected http://HOST:PORT/PATH, got '\(url)'")
             return false
