@@ -23,10 +23,10 @@ RUN swift package resolve
 
 COPY . .
 
-# Built as scripts/build-shipped-demo.sh says: the Swift runtime linked statically (the runtime
-# stage needs no toolchain), relocations packed by lld. libuv stays a shared library from
-# Debian's libuv1, and libpq5's libpq.so.5 is loaded when --postgres asks for it. Symbols are
-# stripped to keep the image small.
+# Built as scripts/build-shipped-demo.sh says: the Swift runtime and the C++ runtime it uses
+# linked statically (the runtime stage needs no toolchain), relocations packed by lld, no symbols
+# exported. libuv stays a shared library from Debian's libuv1, and libpq5's libpq.so.5 is loaded
+# when --postgres asks for it. Symbols are stripped to keep the image small.
 RUN ./scripts/build-shipped-demo.sh -Xlinker -s \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/loopwork-demo" /staging/loopwork-demo
