@@ -200,6 +200,44 @@ struct LifecycleTests {
         #expect(loop.closeStatus == 0)
     }
 
+    /// As in a process whose parent blocked the signal: a new thread inherits its creator's mask,
+    /// so the loop's thread starts with the signal blocked, and the watcher must unblock it.
+    @Test func signalWatcherHearsASignalItsLoopThreadStartedWithBlocked() async throws {
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGUSR1)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        let created = Result { try EventLoop() }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        let loop = try created.get()
+
+        let watching = Gate()
+        let seen = Gate()
+        let loopThread = Locked<pthread_t?>(nil)
+        let keep = Locked<LoopBoundBox<SignalWatcher>?>(nil)
+        loop.execute {
+            do {
+                let watcher = try SignalWatcher.watch(on: loop, signal: SIGUSR1) { _ in seen.open() }
+                keep.withLock { $0 = LoopBoundBox(watcher) }
+                var mask = sigset_t()
+                pthread_sigmask(SIG_BLOCK, nil, &mask)
+                if sigismember(&mask, SIGUSR1) == 0 { loopThread.withLock { $0 = pthread_self() } }
+            } catch {
+                Issue.record("watch failed: \(error)")
+            }
+            watching.open()
+        }
+        await watching.wait()
+        // Sent to the loop's thread only once it no longer blocks the signal: a blocked one
+        // would stay pending and the wait below would never end.
+        let thread = try #require(loopThread.withLock { $0 }, "SIGUSR1 still blocked on the loop's thread")
+        pthread_kill(thread, SIGUSR1)
+        await seen.wait()
+        await loop.shutdownGracefully()
+        #expect(loop.closeStatus == 0)
+    }
+
     @Test func uvErrorFieldsAndLoopClosed() {
         let error = UVError(code: -104, operation: "read")
         #expect(error.name == "ECONNRESET")
