@@ -2,7 +2,7 @@
 # The demo's resident memory, idle and under 256 connections: issue 11's memory goal, measured
 # the same way each time.
 #
-#   Benchmarks/memory.sh [--starts N] [--workers N] [--connections N] NAME=BINARY...
+#   Benchmarks/memory.sh [--starts N] [--workers N] [--connections N] [--port P] NAME=BINARY...
 #
 # Per start and binary (alternating, so a drift of the machine spreads over all of them): start
 # `BINARY --port PORT --workers N --log-level warning` unpinned, send one request, wait a second
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
     --starts) starts="$2"; shift 2 ;;
     --workers) workers="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --port) port="$2"; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *=*) binaries+=("$1"); shift ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -47,6 +48,8 @@ for start in $(seq "$starts"); do
       sleep 0.1
     done
     [ "$ready" = yes ] || { kill "$server" 2>/dev/null; echo "error: $name did not answer on port $port" >&2; exit 1; }
+    # An answer from a server that was already on the port would measure the wrong process.
+    kill -0 "$server" 2>/dev/null || { echo "error: $name exited; is port $port in use? (--port)" >&2; exit 1; }
     sleep 1
     idle=$(status_kib "$server" VmRSS)
     anonymous=$(status_kib "$server" RssAnon)
